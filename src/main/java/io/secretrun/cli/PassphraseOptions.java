@@ -37,6 +37,10 @@ final class PassphraseOptions {
 
     /** The first source given wins, in the order file, variable, descriptor; then the default file; then a prompt. */
     PassphraseSource source() {
+        // an empty environment variable (SECRET_RUN_PASSPHRASE_FILE=) means "not set", as in a shell
+        Path file = this.file == null || this.file.toString().isEmpty() ? null : this.file;
+        String environmentVariable = this.environmentVariable == null || this.environmentVariable.isEmpty() ? null
+                : this.environmentVariable;
         String dontDelete = System.getenv("DONT_DELETE_PWFILE");
         boolean keep = keepFile || (dontDelete != null && !dontDelete.isEmpty());
         int given = (file != null ? 1 : 0) + (environmentVariable != null ? 1 : 0) + (fd != null ? 1 : 0);
@@ -61,6 +65,6 @@ final class PassphraseOptions {
 
     /** The variables the child must not see. */
     Set<String> hiddenVariables() {
-        return environmentVariable == null ? Set.of() : Set.of(environmentVariable);
+        return environmentVariable == null || environmentVariable.isEmpty() ? Set.of() : Set.of(environmentVariable);
     }
 }
