@@ -162,6 +162,14 @@ public final class Inotify implements AutoCloseable {
     }
 
     /**
+     * Like {@link #awaitReadable} but allocation-free: returns a positive number when readable, 0 on timeout, or
+     * {@code -errno} ({@code -EINTR}).
+     */
+    public int awaitReadableOrErrno(int timeoutMillis) {
+        return Libc.pollOrErrno(pollFd, timeoutMillis);
+    }
+
+    /**
      * Reads the queued events into {@code buf} (at least {@link #MIN_BUFFER_SIZE} bytes) without blocking.
      * Allocation-free.
      *
