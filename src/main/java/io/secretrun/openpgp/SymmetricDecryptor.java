@@ -75,8 +75,10 @@ public final class SymmetricDecryptor {
             Opened opened = open(list, keys);
             decrypting = true;
             readSingleLiteral(opened.clear(), plaintext, limit);
-            // Only now, with all plaintext read, is the MDC known; AEAD streams have checked every tag by here.
-            if (!opened.data().verify()) {
+            // Only now, with all plaintext read to its end, is the MDC known. AEAD streams check each chunk's
+            // tag and the final tag while being read, so reaching the end above already verified them (and
+            // Bouncy Castle's verify() would reject the OCB packet as "not integrity protected").
+            if (!opened.data().isAEAD() && !opened.data().verify()) {
                 throw SecretRunException.badMessage(INTEGRITY_FAILED);
             }
             decrypting = false;
@@ -134,6 +136,7 @@ public final class SymmetricDecryptor {
     private static Opened open(PGPEncryptedDataList list, RawPassphraseDecryptorFactory keys)
             throws PGPException, SecretRunException {
         boolean sawPassphrasePacket = false;
+        UnsupportedInput unsupported = null;
         for (PGPEncryptedData candidate : list) {
             if (candidate instanceof PGPPBEEncryptedData pbe) {
                 sawPassphrasePacket = true;
@@ -141,12 +144,17 @@ public final class SymmetricDecryptor {
                     return new Opened(pbe, pbe.getDataStream(keys));
                 } catch (PGPDataValidationException | RawPassphraseDecryptorFactory.WrongPassphrase e) {
                     // Quick check or session key check failed: not the key for this packet. Try the next one.
+                } catch (UnsupportedInput e) {
+                    unsupported = e; // another packet may use something we support
                 }
             }
         }
         if (!sawPassphrasePacket) {
             throw SecretRunException.badMessage(
                     "the message is encrypted to a public key, not with a passphrase");
+        }
+        if (unsupported != null) {
+            throw unsupported;
         }
         throw SecretRunException.wrongPassphrase();
     }
