@@ -58,7 +58,7 @@ public final class Child {
             return;
         }
         try {
-            Libc.kill(process.pid(), signal);
+            Libc.kill((int) process.pid(), signal);
         } catch (IOException e) {
             LOG.warn("could not send signal {} to {}: {}", signal, name, e.getMessage());
         }
