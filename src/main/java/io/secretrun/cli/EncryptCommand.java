@@ -1,8 +1,8 @@
 package io.secretrun.cli;
 
 import io.secretrun.error.SecretRunException;
+import io.secretrun.openpgp.EncryptOptions;
 import io.secretrun.openpgp.SymmetricEncryptor;
-import io.secretrun.openpgp.SymmetricEncryptor.EncryptOptions;
 import io.secretrun.place.AtomicFile;
 import io.secretrun.secret.SecretBytes;
 import java.io.IOException;
@@ -60,7 +60,8 @@ final class EncryptCommand implements Callable<Integer> {
     @Override
     public Integer call() throws SecretRunException {
         logging.apply();
-        EncryptOptions options = new EncryptOptions(!noArmor, SymmetricEncryptor.cipherByName(cipher), s2kCount);
+        EncryptOptions options = EncryptOptions.defaults().withArmor(!noArmor)
+                .withCipher(EncryptOptions.cipherByName(cipher)).withS2kCount(s2kCount);
         Path target = output != null ? output : input.resolveSibling(input.getFileName() + ".enc");
         try (SecretBytes plaintext = readInput(); SecretBytes secret = passphrase.source().read()) {
             byte[] encrypted = SymmetricEncryptor.encrypt(plaintext, secret, options);
