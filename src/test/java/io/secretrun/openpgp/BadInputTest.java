@@ -166,7 +166,7 @@ class BadInputTest {
     @ParameterizedTest(name = "compression {0}")
     @ValueSource(ints = {CompressionAlgorithmTags.ZIP, CompressionAlgorithmTags.ZLIB, CompressionAlgorithmTags.BZIP2})
     void compressionBombIs65(int algorithm) throws Exception {
-        byte[] zeros = new byte[8 << 20];
+        byte[] zeros = new byte[3 << 20];
         byte[] bomb = encrypt(zeros, passphrase(), quick.withCompression(algorithm));
         assertTrue(bomb.length < 64 << 10, "a bomb is small: " + bomb.length);
         SecretRunException e;
@@ -182,19 +182,20 @@ class BadInputTest {
 
     @Test
     void hugeBombStopsAtTheLimit() throws Exception {
-        // 1 GiB of zeros streams into about 1 MiB: reading it all would need a GiB of heap; the limit stops it.
+        // 256 MiB of zeros streams into a few hundred KiB; the limit stops reading after 4 MiB.
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PGPEncryptedDataGenerator generator = new PGPEncryptedDataGenerator(
                 new BcPGPDataEncryptorBuilder(SymmetricKeyAlgorithmTags.AES_128).setWithIntegrityPacket(true));
         generator.addMethod(new BcPBEKeyEncryptionMethodGenerator(Craft.PASSWORD.toCharArray(),
                 new BcPGPDigestCalculatorProvider().get(HashAlgorithmTags.SHA256), 0));
-        PGPCompressedDataGenerator zip = new PGPCompressedDataGenerator(CompressionAlgorithmTags.ZIP, 9);
+        PGPCompressedDataGenerator zip = new PGPCompressedDataGenerator(CompressionAlgorithmTags.ZIP,
+                java.util.zip.Deflater.BEST_SPEED);
         try (OutputStream enc = generator.open(bytes, new byte[1 << 16]);
                 OutputStream comp = zip.open(enc, new byte[1 << 16]);
                 OutputStream lit = new PGPLiteralDataGenerator().open(comp, PGPLiteralData.BINARY, "", new java.util.Date(0),
                         new byte[1 << 16])) {
             byte[] chunk = new byte[1 << 20];
-            for (int i = 0; i < 1024; i++) {
+            for (int i = 0; i < 256; i++) {
                 lit.write(chunk);
             }
         }
