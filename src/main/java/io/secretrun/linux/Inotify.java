@@ -2,9 +2,11 @@ package io.secretrun.linux;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
@@ -14,9 +16,8 @@ import java.nio.file.Path;
  * ({@code IN_OPEN}, {@code IN_ACCESS}), which the JDK's {@code WatchService} does not.
  *
  * <p>The descriptor is created close-on-exec (the child must not inherit it) and non-blocking: callers wait with
- * {@link #awaitReadable} (which can time out) and then {@link #readOrErrno}, which never blocks. Events are parsed
- * in place from the read buffer with the static accessors ({@link #wd}, {@link #mask}, {@link #next}), without
- * allocation.
+ * {@link #awaitReadable} (which can time out) and then {@link #readOrErrno}, which never blocks. Events are read
+ * into an {@code int[]} and parsed with the static accessors ({@link #wd}, {@link #mask}, {@link #next}).
  *
  * <p>{@link #removeWatch} and {@link #close} may be called from any thread; they are serialised so that a watch
  * is never removed from a descriptor number that was already closed (and possibly reused).
@@ -61,6 +62,13 @@ public final class Inotify implements AutoCloseable {
         // inotify_add_watch(2): subscribes to events of the inode a path names at this moment.
         static final MethodHandle H = Libc.bindWithErrno("inotify_add_watch",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    }
+
+    private static final class ReadEvents {
+        // read(2) of the queued events straight into a Java int[] (a "critical" call may take heap memory): the
+        // event bits are then plain array reads. Critical calls must not block; this descriptor is non-blocking.
+        static final MethodHandle H = Libc.bind("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG),
+                Linker.Option.critical(true), Libc.CAPTURE_ERRNO);
     }
 
     private static final class RmWatch {
@@ -170,29 +178,37 @@ public final class Inotify implements AutoCloseable {
     }
 
     /**
-     * Reads the queued events into {@code buf} (at least {@link #MIN_BUFFER_SIZE} bytes) without blocking.
-     * Allocation-free.
+     * Reads the queued events into {@code events} without blocking. Allocation-free apart from a small heap wrapper.
+     * Parse them with {@link #wd}, {@link #mask} and {@link #next}.
      *
+     * @param events at least {@link #MIN_BUFFER_SIZE} / 4 ints
      * @return the number of bytes holding events, or {@code -errno}: {@code -EAGAIN} when nothing is queued,
      *     {@code -EINTR} when a signal interrupted the call
      */
-    public long readOrErrno(MemorySegment buf) {
-        return Libc.readOrErrno(fd, buf);
+    public long readOrErrno(int[] events) {
+        MemorySegment state = Libc.callState();
+        long n;
+        try {
+            n = (long) ReadEvents.H.invokeExact(state, fd, MemorySegment.ofArray(events), 4L * events.length);
+        } catch (Throwable t) {
+            throw Libc.unexpected("read", t);
+        }
+        return n >= 0 ? n : -Libc.errno(state);
     }
 
-    /** The watch descriptor of the event at {@code offset} (-1 for IN_Q_OVERFLOW). */
-    public static int wd(MemorySegment buf, long offset) {
-        return buf.get(JAVA_INT, offset);
+    /** The watch descriptor of the event at int index {@code i} (-1 for IN_Q_OVERFLOW). */
+    public static int wd(int[] events, int i) {
+        return events[i];
     }
 
-    /** The event bits of the event at {@code offset}. */
-    public static int mask(MemorySegment buf, long offset) {
-        return buf.get(JAVA_INT, offset + 4);
+    /** The event bits of the event at int index {@code i}. */
+    public static int mask(int[] events, int i) {
+        return events[i + 1];
     }
 
-    /** The offset of the event after the one at {@code offset}. */
-    public static long next(MemorySegment buf, long offset) {
-        return offset + EVENT_HEADER_SIZE + Integer.toUnsignedLong(buf.get(JAVA_INT, offset + 12));
+    /** The int index of the event after the one at {@code i} (names are padded to a multiple of 4 bytes). */
+    public static int next(int[] events, int i) {
+        return i + EVENT_HEADER_SIZE / 4 + (events[i + 3] + 3) / 4;
     }
 
     /** Closes the descriptor, which also ends all its watches. Idempotent. */

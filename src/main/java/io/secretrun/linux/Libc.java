@@ -64,7 +64,7 @@ public final class Libc {
     private static final StructLayout CALL_STATE_LAYOUT = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO =
             CALL_STATE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+    static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
     /** One call-state buffer per thread, so errno capture allocates nothing per call. */
     private static final ThreadLocal<MemorySegment> CALL_STATE =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CALL_STATE_LAYOUT));
@@ -199,14 +199,12 @@ public final class Libc {
     }
 
     private static final class Unlink {
-        // unlink(2): removes the plaintext's name the instant its reader opened it. The JDK's Files.delete would
-        // do the same, but with more work (and allocation) between the inotify event and the deletion.
+        // unlink(2): removes a path (stale plaintexts, passphrase files); the watcher itself uses unlinkat.
         static final MethodHandle H = bindWithErrno("unlink", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     }
 
     /**
-     * unlink(2) of a path already converted with {@link #cPath}. Allocation-free: this is the call between the
-     * reader's open and the plaintext's disappearance.
+     * unlink(2) of a path already converted with {@link #cPath}. Allocation-free.
      *
      * @return 0, or the errno
      */
@@ -228,6 +226,120 @@ public final class Libc {
                 throw new ErrnoException("unlink", path.toString(), err);
             }
         }
+    }
+
+    // openat/fstatat-style flags and open(2) flags (x86_64 and aarch64 agree on these).
+    public static final int AT_FDCWD = -100;
+    public static final int AT_SYMLINK_NOFOLLOW = 0x100;
+    public static final int O_RDONLY = 0;
+    public static final int O_CLOEXEC = 0x80000;
+    public static final int O_PATH = 0x200000;
+
+    private static final class Open {
+        // open(2) with O_PATH: a handle on the plaintext's directory for the *at() calls below, so the watcher
+        // finds the file even if the directory is renamed. O_PATH reads nothing and causes no inotify event.
+        static final MethodHandle H = bind("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT),
+                Linker.Option.firstVariadicArg(2), CAPTURE_ERRNO);
+    }
+
+    /** open(path, O_PATH | O_CLOEXEC): a descriptor that only names a file or directory. Close it with close(). */
+    public static int openPath(Path path) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = callState();
+            int fd = (int) Open.H.invokeExact(state, cPath(arena, path), O_PATH | O_CLOEXEC);
+            if (fd < 0) {
+                throw new ErrnoException("open", path.toString(), errno(state));
+            }
+            return fd;
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected("open", t);
+        }
+    }
+
+    // statx(2) masks and struct statx offsets (linux/stat.h: the same layout on every architecture).
+    public static final int STATX_TYPE = 0x1;
+    public static final int STATX_MODE = 0x2;
+    public static final int STATX_NLINK = 0x4;
+    public static final int STATX_INO = 0x100;
+    public static final int S_IFMT = 0170000;
+    public static final int S_IFREG = 0100000;
+    public static final int S_IFDIR = 0040000;
+
+    private static final class Statx {
+        // statx(2): the device and inode a name refers to, without opening it (an open would be an inotify event)
+        // and without following symlinks: the watcher's same-file check. glibc >= 2.28, musl >= 1.2.5.
+        static final MethodHandle H = bindWithErrno("statx",
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS));
+        /** sizeof(struct statx) is 256. */
+        static final long SIZE = 256;
+    }
+
+    /** Whether the C library has statx(3) (if not, use the JDK's file attributes). */
+    public static boolean hasStatx() {
+        return LIBC.find("statx").isPresent();
+    }
+
+    /** A buffer for {@link #statxOrErrno}, to be reused by one thread at a time. */
+    public static MemorySegment statxBuffer(Arena arena) {
+        return arena.allocate(Statx.SIZE, 8);
+    }
+
+    /**
+     * statx(dirFd, name, flags, mask, buf). Allocation-free.
+     *
+     * @return 0, or the errno
+     */
+    public static int statxOrErrno(int dirFd, MemorySegment cName, int flags, int mask, MemorySegment buf) {
+        MemorySegment state = callState();
+        int r;
+        try {
+            r = (int) Statx.H.invokeExact(state, dirFd, cName, flags, mask, buf);
+        } catch (Throwable t) {
+            throw unexpected("statx", t);
+        }
+        return r == 0 ? 0 : errno(state);
+    }
+
+    public static long statxIno(MemorySegment buf) {
+        return buf.get(JAVA_LONG, 32);
+    }
+
+    /** The device as one number: major in the high 32 bits, minor in the low ones. */
+    public static long statxDev(MemorySegment buf) {
+        return (Integer.toUnsignedLong(buf.get(JAVA_INT, 136)) << 32) | Integer.toUnsignedLong(buf.get(JAVA_INT, 140));
+    }
+
+    public static int statxMode(MemorySegment buf) {
+        return Short.toUnsignedInt(buf.get(JAVA_SHORT, 28));
+    }
+
+    public static int statxNlink(MemorySegment buf) {
+        return buf.get(JAVA_INT, 16);
+    }
+
+    private static final class Unlinkat {
+        // unlinkat(2): removes the plaintext's name relative to its directory's descriptor, the instant its reader
+        // opened it. The JDK's Files.delete would do the same with more work between the event and the deletion.
+        static final MethodHandle H = bindWithErrno("unlinkat", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
+    }
+
+    /**
+     * unlinkat(dirFd, name, flags). Allocation-free: this is the call between the reader's open and the
+     * plaintext's disappearance.
+     *
+     * @return 0, or the errno
+     */
+    public static int unlinkatOrErrno(int dirFd, MemorySegment cName, int flags) {
+        MemorySegment state = callState();
+        int r;
+        try {
+            r = (int) Unlinkat.H.invokeExact(state, dirFd, cName, flags);
+        } catch (Throwable t) {
+            throw unexpected("unlinkat", t);
+        }
+        return r == 0 ? 0 : errno(state);
     }
 
     private static final class Poll {

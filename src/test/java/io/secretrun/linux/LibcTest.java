@@ -93,6 +93,42 @@ class LibcTest {
     }
 
     @Test
+    void statxAndUnlinkatWorkRelativeToAnOpathDirectory() throws Exception {
+        Path f = Files.writeString(dir.resolve("f"), "x");
+        Path link = Files.createSymbolicLink(dir.resolve("l"), f);
+        assumeTrue(Libc.hasStatx(), "C library without statx");
+        int dirFd = Libc.openPath(dir);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment buf = Libc.statxBuffer(arena);
+            java.lang.foreign.MemorySegment name = Libc.cPath(arena, Path.of("f"));
+            int mask = Libc.STATX_TYPE | Libc.STATX_INO | Libc.STATX_NLINK;
+            assertEquals(0, Libc.statxOrErrno(dirFd, name, Libc.AT_SYMLINK_NOFOLLOW, mask, buf));
+            assertEquals(Files.getAttribute(f, "unix:ino"), Libc.statxIno(buf));
+            assertEquals(Libc.S_IFREG, Libc.statxMode(buf) & Libc.S_IFMT);
+            assertEquals(1, Libc.statxNlink(buf));
+            long dev = Libc.statxDev(buf);
+            long jdkDev = (Long) Files.getAttribute(f, "unix:dev");
+            // glibc's makedev: major bits 8-19 and 44-63, minor bits 0-7 and 20-43
+            long major = ((jdkDev >>> 8) & 0xfff) | ((jdkDev >>> 32) & ~0xfffL);
+            long minor = (jdkDev & 0xff) | ((jdkDev >>> 12) & ~0xffL);
+            assertEquals((major << 32) | minor, dev);
+
+            java.lang.foreign.MemorySegment linkName = Libc.cPath(arena, link.getFileName());
+            assertEquals(0, Libc.statxOrErrno(dirFd, linkName, Libc.AT_SYMLINK_NOFOLLOW, mask, buf));
+            assertTrue((Libc.statxMode(buf) & Libc.S_IFMT) != Libc.S_IFREG, "not followed");
+
+            assertEquals(Errno.ENOENT, Libc.unlinkatOrErrno(dirFd, arena.allocate(1), 0), "unlinkat(\"\")");
+            assertEquals(0, Libc.unlinkatOrErrno(dirFd, name, 0));
+            assertFalse(Files.exists(f));
+            assertEquals(Errno.ENOENT, Libc.statxOrErrno(dirFd, name, Libc.AT_SYMLINK_NOFOLLOW, mask, buf));
+        } finally {
+            Libc.close(dirFd);
+        }
+        ErrnoException e = assertThrows(ErrnoException.class, () -> Libc.openPath(dir.resolve("missing")));
+        assertEquals(Errno.ENOENT, e.errno());
+    }
+
+    @Test
     void errnoNames() {
         assertEquals("EACCES", Errno.name(13));
         assertEquals("errno 4000", Errno.name(4000));

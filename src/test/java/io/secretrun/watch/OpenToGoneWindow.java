@@ -32,7 +32,9 @@ import java.util.Locale;
  * <p>Process reader: python3 opens the file, takes perf_counter_ns, spins on os.path.lexists. Coarser (each check
  * is a Python-level stat), but the reader is another process, as in production.
  *
- * <p>Run: {@code ./mvnw -B test -Dtest=OpenToGoneWindowTest} (N=50 each), or
+ * <p>Fresh JVM: each round a new JVM with one watcher, as in production (see {@link ColdWindowProbeMain}).
+ *
+ * <p>Run: {@code ./mvnw -B test -Dtest=OpenToGoneWindowTest -Dwindow.cold=50} (N=50 each), or
  * {@code java --enable-native-access=ALL-UNNAMED -cp target/test-classes:target/classes:<slf4j,logback jars>
  * io.secretrun.watch.OpenToGoneWindow [N]}.
  */
@@ -135,6 +137,43 @@ public final class OpenToGoneWindow {
                 goneFirst);
     }
 
+    /**
+     * The production-like series: each round is a fresh JVM ({@link ColdWindowProbeMain}) with one watcher whose
+     * first event is cold, as in a real launch. About a second a round.
+     */
+    public static Series freshJvm(Path dir, int n) throws Exception {
+        long[] windows = new long[n];
+        long[] deleteAfter = new long[n];
+        int goneFirst = 0;
+        for (int i = 0; i < n; i++) {
+            Process p = io.secretrun.linux.TestJava.start(ColdWindowProbeMain.class,
+                    dir.resolve("cold-" + i + ".yaml").toString());
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (p.waitFor() != 0) {
+                throw new IOException("probe failed: " + out + err);
+            }
+            String[] f = out.lines().reduce((a, b) -> b).orElseThrow().split(" ");
+            windows[i] = Long.parseLong(f[0]);
+            if (Long.parseLong(f[1]) == 0) {
+                goneFirst++;
+            }
+            deleteAfter[i] = Long.parseLong(f[2]);
+        }
+        return new Series("fresh JVM per round, in-JVM reader (production-like: first event cold)", windows,
+                deleteAfter, goneFirst);
+    }
+
+    /** The 1-minute load average and CPU count: the window is mostly scheduling latency on a busy machine. */
+    public static String machine() {
+        try {
+            String load = Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+            return "load average " + load + " on " + Runtime.getRuntime().availableProcessors() + " CPUs";
+        } catch (IOException e) {
+            return Runtime.getRuntime().availableProcessors() + " CPUs";
+        }
+    }
+
     static long pct(long[] values, int p) {
         long[] s = values.clone();
         Arrays.sort(s);
@@ -151,6 +190,8 @@ public final class OpenToGoneWindow {
         List<Series> all = new ArrayList<>();
         all.add(inJvm(dir, n));
         all.add(python(dir, n));
+        all.add(freshJvm(dir, n));
+        System.out.println(machine());
         for (Series s : all) {
             System.out.println(s.summary());
         }

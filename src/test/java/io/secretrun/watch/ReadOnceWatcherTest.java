@@ -323,6 +323,34 @@ class ReadOnceWatcherTest {
     }
 
     @Test
+    void followsTheFileWhenItsDirectoryIsRenamed() throws Exception {
+        Path config = Files.createDirectory(dir.resolve("config"));
+        secret = Files.writeString(config.resolve("secrets.yaml"), CONTENT);
+        ReadOnceWatcher w = arm(DeleteOn.OPEN);
+        Path renamed = dir.resolve("config.old");
+        Files.move(config, renamed); // no event on the file itself
+        Files.createDirectory(config);
+        Path impostor = Files.writeString(config.resolve("secrets.yaml"), "the app's own file\n");
+        assertEquals(CONTENT, run("cat", renamed.resolve("secrets.yaml").toString()));
+        Outcome o = w.await(WAIT);
+        assertEquals(Reason.OPENED, o.reason());
+        assertTrue(o.deleted());
+        assertFalse(Files.exists(renamed.resolve("secrets.yaml")), "deleted where it now is");
+        assertEquals("the app's own file\n", Files.readString(impostor), "not the new file at the old path");
+    }
+
+    @Test
+    void deleteNowFollowsARenamedDirectoryToo() throws Exception {
+        Path config = Files.createDirectory(dir.resolve("config"));
+        secret = Files.writeString(config.resolve("secrets.yaml"), CONTENT);
+        ReadOnceWatcher w = arm(DeleteOn.OPEN);
+        Path renamed = dir.resolve("config.old");
+        Files.move(config, renamed);
+        assertTrue(w.deleteNow(Reason.CHILD_EXITED).deleted());
+        assertFalse(Files.exists(renamed.resolve("secrets.yaml")));
+    }
+
+    @Test
     void aNewHardLinkIsNotARemoval() throws Exception {
         ReadOnceWatcher w = arm(DeleteOn.OPEN);
         Files.createLink(dir.resolve("link.yaml"), secret); // IN_ATTRIB; the path still names the file
