@@ -6,35 +6,38 @@
 #
 # Usage: build-base.sh CONTEXT_DIR [TAG]
 #   writes CONTEXT_DIR/Dockerfile and CONTEXT_DIR/rootfs/; with TAG also runs `docker build -t TAG CONTEXT_DIR`.
+# Exit codes: 0 done, 1 failed, 3 a prerequisite is missing (a JDK with jlink, a static busybox).
 # Environment: JAVA_HOME (a JDK 25 with jmods or a JDK 25 that jlink can read), BUSYBOX (default: busybox on PATH;
 # must be statically linked: Debian's busybox-static), JLINK_MODULES (default: what secret-run.jar needs).
 set -eu
 
 die() { echo "build-base: $*" >&2; exit 1; }
+# exit 3: a prerequisite of this machine is missing (the tests skip on it unless CI=true)
+missing() { echo "build-base: $*" >&2; exit 3; }
 
 context=${1:?usage: build-base.sh CONTEXT_DIR [TAG]}
 tag=${2:-}
 modules=${JLINK_MODULES:-java.base,java.naming,java.sql,jdk.unsupported}
 
-[ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/jlink" ] || die "set JAVA_HOME to a JDK 25 (jlink not found)"
+if [ -z "${JAVA_HOME:-}" ] || [ ! -x "$JAVA_HOME/bin/jlink" ]; then
+    missing "set JAVA_HOME to a JDK 25 (jlink not found)"
+fi
 busybox=${BUSYBOX:-$(command -v busybox || true)}
-[ -n "$busybox" ] || die "no busybox found: install Debian's busybox-static"
+[ -n "$busybox" ] || missing "no busybox found: install Debian's busybox-static"
 if ldd "$busybox" >/dev/null 2>&1; then
     # ldd succeeds on dynamic executables only
-    die "$busybox is dynamically linked; install busybox-static (apt-get install busybox-static)"
+    missing "$busybox is dynamically linked; install busybox-static (apt-get install busybox-static)"
 fi
 
 rm -rf "$context"
 rootfs=$context/rootfs
 mkdir -p "$rootfs/bin" "$rootfs/sbin" "$rootfs/usr/bin" "$rootfs/usr/sbin" "$rootfs/etc" "$rootfs/tmp" \
     "$rootfs/opt/java" "$rootfs/home/app"
-chmod 1777 "$rootfs/tmp"
 
-# 1. busybox and its applets (links made here: no RUN step, FROM scratch has no shell to run one)
+# 1. busybox; its applet links are made by a RUN step in the image (busybox --install -s), so the context holds no
+#    symlinks and can be sent by any client (docker build, Testcontainers)
 cp "$busybox" "$rootfs/bin/busybox"
-"$busybox" --list-full | while read -r applet; do
-    [ "$applet" = bin/busybox ] || [ -e "$rootfs/$applet" ] || ln -s /bin/busybox "$rootfs/$applet"
-done
+chmod 0755 "$rootfs/bin/busybox"
 
 # 2. the Java runtime: only the modules secret-run uses (jdeps --print-module-deps on the jar), with a CDS archive
 #    so -Xshare:auto has one to map
@@ -64,11 +67,18 @@ root:x:0:
 app:x:1000:
 nogroup:x:65534:
 GROUP
-chown 1000:1000 "$rootfs/home/app" 2>/dev/null || chmod 1777 "$rootfs/home/app"
+# jlink's legal/ notices are symlinks between modules: make them plain files
+find "$rootfs" -type l | while read -r link; do
+    target=$(readlink -f "$link")
+    rm "$link"
+    cp "$target" "$link"
+done
 
 cat >"$context/Dockerfile" <<'DOCKERFILE'
 FROM scratch
 COPY rootfs/ /
+# exec form: there is no shell until busybox has made its links
+RUN ["/bin/busybox", "sh", "-c", "/bin/busybox --install -s && chmod 1777 /tmp && chown 1000:1000 /home/app"]
 ENV JAVA_HOME=/opt/java/openjdk \
     PATH=/opt/java/openjdk/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 CMD ["sh"]

@@ -77,7 +77,7 @@ final class Pod implements AutoCloseable {
         }
     }
 
-    private static final Pattern REPORT = Pattern.compile("^test-app: ([a-z_0-9]+)=(.*)$", Pattern.MULTILINE);
+    private static final Pattern REPORT = Pattern.compile("^test-app: ([A-Za-z_0-9]+)=(.*)$", Pattern.MULTILINE);
 
     private final String id = UUID.randomUUID().toString().substring(0, 8);
     private final String image;
