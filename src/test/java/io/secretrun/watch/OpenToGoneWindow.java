@@ -24,7 +24,8 @@ import java.util.Locale;
  * threshold; it prints figures.
  *
  * <p>In-JVM reader: a thread calls open(2) through FFM, takes System.nanoTime() as soon as it returns, then spins on
- * access(path, F_OK) (one syscall, ~0.3 µs a round) until the path is gone. A window of 0 spins means the path was
+ * access(path, F_OK) (one syscall; the loop is JIT-compiled first, so a round takes about a microsecond) until the
+ * path is gone. A window of 0 spins means the path was
  * already gone at the first check: the watcher unlinked it before open(2) had even returned to the reader
  * (the event is queued inside open). Each round writes a fresh file, arms a fresh watcher (as a launch does: one
  * watcher per JVM, first event cold), waits 5 ms (the child's start-up) and opens.
@@ -69,6 +70,14 @@ public final class OpenToGoneWindow {
         long[] windows = new long[n];
         long[] deleteAfter = new long[n];
         int goneFirst = 0;
+        try (Arena warm = Arena.ofConfined()) { // compile the spin call: the clock's resolution (see the probe)
+            MemorySegment empty = warm.allocate(1);
+            for (int i = 0; i < 20_000; i++) {
+                int ignored = (int) ACCESS.invokeExact(empty, F_OK);
+            }
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
         for (int i = 0; i < n; i++) {
             Path file = Files.writeString(dir.resolve("window-" + i + ".yaml"), "password: hunter2\n");
             try (Arena arena = Arena.ofConfined();
