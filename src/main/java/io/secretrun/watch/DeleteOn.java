@@ -11,7 +11,7 @@ import java.util.Locale;
  *       reader, because all of them open the file. The reader keeps its descriptor, so it reads the whole file
  *       although the name is already gone.
  *   <li>{@link #READ} ({@code IN_ACCESS}, what the old busybox {@code inotifyd ... :r} setup used), plus
- *       {@code IN_CLOSE_NOWRITE} as a fallback: a reader that maps the file ({@code mmap}) and reads it through
+ *       {@code IN_CLOSE_NOWRITE} or {@code IN_CLOSE_WRITE} (a reader that opened it read-write) as a fallback: a reader that maps the file ({@code mmap}) and reads it through
  *       page faults never causes {@code IN_ACCESS}, so without the fallback such a reader would leave the file in
  *       place until the read timeout. Note that the kernel reports the close only when the last reference to the
  *       open file goes away, and a mapping holds one: for an mmap reader the file goes when it unmaps or exits.
@@ -22,7 +22,7 @@ import java.util.Locale;
  */
 public enum DeleteOn {
     OPEN(Inotify.IN_OPEN),
-    READ(Inotify.IN_ACCESS | Inotify.IN_CLOSE_NOWRITE),
+    READ(Inotify.IN_ACCESS | Inotify.IN_CLOSE_NOWRITE | Inotify.IN_CLOSE_WRITE),
     CLOSE(Inotify.IN_CLOSE_NOWRITE | Inotify.IN_CLOSE_WRITE);
 
     private final int mask;

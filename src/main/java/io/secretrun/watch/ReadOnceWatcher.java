@@ -79,6 +79,7 @@ public final class ReadOnceWatcher implements AutoCloseable {
     /** Events that tell us the path may no longer name the file (IN_UNMOUNT, IN_IGNORED, IN_Q_OVERFLOW always come). */
     private static final int SELF_EVENTS = IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF;
     private static final long JOIN_MILLIS = 2_000;
+    private static final long READY_MILLIS = 5_000;
     private static final int EVENT_INTS = 1024; // 4 KiB of events
     /** Whether the same-file check uses statx(2) (else the JDK's attributes through /proc/self/fd). */
     private static final boolean STATX = Libc.hasStatx();
@@ -154,6 +155,8 @@ public final class ReadOnceWatcher implements AutoCloseable {
     private final long armedNanos;
     private final AtomicBoolean decided = new AtomicBoolean();
     private final CountDownLatch decidedLatch = new CountDownLatch(1);
+    /** Opened once the thread has warmed its event path up and is about to wait: {@link #arm} returns then. */
+    private final CountDownLatch readyLatch = new CountDownLatch(1);
     private volatile Outcome outcome;
     private final Thread thread;
 
@@ -216,6 +219,9 @@ public final class ReadOnceWatcher implements AutoCloseable {
                 throw new IOException(path + " was replaced while arming the watch");
             }
             watcher.thread.start();
+            // A child started now may open the file within microseconds: the event must find a thread that is
+            // already warm, or the first, cold run of the event path (class loading, linking) delays the unlink.
+            watcher.awaitReady();
             return watcher;
         } catch (IOException | RuntimeException | Error e) {
             try {
@@ -270,6 +276,27 @@ public final class ReadOnceWatcher implements AutoCloseable {
         Inotify.mask(events, 0);
         decided.compareAndSet(true, true);
         System.nanoTime();
+    }
+
+    private void awaitReady() {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    if (!readyLatch.await(READY_MILLIS, TimeUnit.MILLISECONDS)) {
+                        LOG.warn("the watcher for {} took over {} ms to start; starting the app anyway", name,
+                                READY_MILLIS);
+                    }
+                    return;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /** The absolute path being watched. */
@@ -379,7 +406,11 @@ public final class ReadOnceWatcher implements AutoCloseable {
                 ? Long.MAX_VALUE : armedNanos + readTimeout.toNanos();
         int triggerMask = mode.mask();
         try {
-            warmUp();
+            try {
+                warmUp();
+            } finally {
+                readyLatch.countDown();
+            }
             while (true) {
                 long n = inotify.readOrErrno(events);
                 if (n > 0) {
