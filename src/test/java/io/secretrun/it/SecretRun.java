@@ -121,7 +121,7 @@ public final class SecretRun {
         private Duration timeout = DEFAULT_TIMEOUT;
         private final Set<String> allowedOnStdout = new LinkedHashSet<>();
         private final List<String> wrapper = new ArrayList<>();
-        private boolean newSession = true;
+        private List<String> base;
 
         public Invocation env(String name, String value) {
             env.put(name, value);
@@ -158,9 +158,9 @@ public final class SecretRun {
             return this;
         }
 
-        /** Run without {@code setsid} (keeps the test JVM's session and process group). */
-        public Invocation sameSession() {
-            newSession = false;
+        /** Runs this program (e.g. the {@code bin/secret-run} launcher) instead of {@code java -jar secret-run.jar}. */
+        public Invocation program(String... programAndFirstArgs) {
+            base = List.of(programAndFirstArgs);
             return this;
         }
 
@@ -172,12 +172,12 @@ public final class SecretRun {
 
         public Running start(String... args) {
             List<String> command = new ArrayList<>();
-            boolean setsid = newSession && onPath("setsid");
+            boolean setsid = onPath("setsid");
             if (setsid) {
                 command.add("setsid");
             }
             command.addAll(wrapper);
-            command.addAll(javaCommand());
+            command.addAll(base != null ? base : javaCommand());
             command.addAll(Arrays.asList(args));
             ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
             builder.environment().clear();
@@ -213,14 +213,13 @@ public final class SecretRun {
             this.allowedOnStdout = allowedOnStdout;
             this.outPump = pump(process.getInputStream(), out, "stdout");
             this.errPump = pump(process.getErrorStream(), err, "stderr");
-            Thread feeder = Thread.ofVirtual().start(() -> {
+            Thread.ofVirtual().name("stdin-feeder").start(() -> {
                 try (OutputStream in = process.getOutputStream()) {
                     in.write(stdin);
                 } catch (IOException ignored) {
                     // the process closed its stdin or exited: fine
                 }
             });
-            feeder.setName("stdin-feeder");
         }
 
         private static Thread pump(InputStream from, ByteArrayOutputStream to, String name) {
