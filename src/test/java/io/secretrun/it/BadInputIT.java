@@ -158,7 +158,7 @@ class BadInputIT {
     @Test
     void aMessageWithoutIntegrityProtection() {
         s.encrypt("--rfc2440", "--cipher-algo", "CAST5");
-        String packets = gpg.listPackets(s.encrypted, s.passphrase);
+        String packets = gpg.listPacketsOfABadMessage(s.encrypted, s.passphrase);
         assertTrue(packets.contains("tag=9"), "fixture is a symmetrically encrypted data packet without MDC:\n"
                 + packets);
         assertFalse(packets.contains("tag=18") || packets.contains("mdc_method"), "fixture has an MDC:\n"

@@ -108,6 +108,14 @@ public final class GpgFixture implements AutoCloseable {
         return result.text();
     }
 
+    /**
+     * {@code gpg --list-packets} whatever gpg's exit code: gpg lists the packets of a message without integrity
+     * protection, then fails it ("decryption forced to fail").
+     */
+    public String listPacketsOfABadMessage(Path encrypted, String passphrase) {
+        return withPassphrase(passphrase, "--list-packets", encrypted.toString()).text();
+    }
+
     private Output withPassphrase(String passphrase, String... args) {
         Path pw = scratch("pw");
         try {
