@@ -79,12 +79,13 @@ class BadInputIT {
 
         SecretRun.Result result = s.secretRun.run(args.toArray(String[]::new));
 
-        result.assertExit(expected.code()).assertOneCleanErrorLine();
+        result.assertExit(expected.code());
         assertFalse(Files.exists(marker), "the child must never start");
         if (!Files.isSymbolicLink(target)) {
             assertFalse(existsNoFollow(target), "no plaintext at " + target);
         }
         assertEquals(before, listing(dir), "no file appeared or disappeared in " + dir);
+        result.assertOneCleanErrorLine();
         return result;
     }
 
@@ -109,15 +110,15 @@ class BadInputIT {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {1, 20, 2, -1})
-    void truncatedFile(int cut) throws IOException {
+    @ValueSource(strings = {"first 20 bytes", "half", "all but the last byte"})
+    void truncatedFile(String keeping) {
         s.encrypt();
         byte[] whole = read(s.encrypted);
-        // 1 and 20: keep that many bytes; 2: keep half; -1: all but the last byte (inside the MDC packet)
-        int keep = switch (cut) {
-            case 2 -> whole.length / 2;
-            case -1 -> whole.length - 1;
-            default -> cut;
+        // the last byte is inside the MDC packet
+        int keep = switch (keeping) {
+            case "first 20 bytes" -> 20;
+            case "half" -> whole.length / 2;
+            default -> whole.length - 1;
         };
         Path truncated = s.write("truncated.enc", Arrays.copyOf(whole, keep));
 

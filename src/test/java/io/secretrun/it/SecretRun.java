@@ -64,9 +64,11 @@ public final class SecretRun {
         return Path.of(System.getProperty("java.home"), "bin", "java");
     }
 
-    /** {@code java --enable-native-access=ALL-UNNAMED -jar secret-run.jar}. */
+    /** {@code java [launcher's flags] --enable-native-access=ALL-UNNAMED -jar secret-run.jar}. */
     public static List<String> javaCommand() {
-        return List.of(javaExecutable().toString(), "--enable-native-access=ALL-UNNAMED", "-jar", jar().toString());
+        // the JVM flags of the launcher bin/secret-run that affect behaviour users see
+        return List.of(javaExecutable().toString(), "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xshare:auto",
+                "--enable-native-access=ALL-UNNAMED", "-jar", jar().toString());
     }
 
     /** PATH, HOME, LANG and JAVA_HOME only. */
