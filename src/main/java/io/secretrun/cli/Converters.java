@@ -1,0 +1,66 @@
+package io.secretrun.cli;
+
+import java.time.Duration;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
+/** Parsers for the CLI's human-written values. */
+final class Converters {
+    private Converters() {
+    }
+
+    private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)?");
+    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?");
+
+    /** {@code 500ms}, {@code 60s}, {@code 5m}, {@code 1h}; a bare number is seconds; {@code 0} means none. */
+    static final class DurationConverter implements ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            Matcher m = DURATION.matcher(value.trim().toLowerCase(Locale.ROOT));
+            if (!m.matches()) {
+                throw new TypeConversionException("'" + value + "' is not a duration (examples: 500ms, 60s, 5m, 0)");
+            }
+            long amount = Long.parseLong(m.group(1));
+            String unit = m.group(2) == null ? "s" : m.group(2);
+            return switch (unit) {
+                case "ms" -> Duration.ofMillis(amount);
+                case "s" -> Duration.ofSeconds(amount);
+                case "m" -> Duration.ofMinutes(amount);
+                default -> Duration.ofHours(amount);
+            };
+        }
+    }
+
+    /** {@code 16MiB}, {@code 512KiB}, {@code 1G}, {@code 1000}; K/M/G are binary, KB/MB/GB decimal. */
+    static final class SizeConverter implements ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            Matcher m = SIZE.matcher(value.trim().toLowerCase(Locale.ROOT));
+            if (!m.matches()) {
+                throw new TypeConversionException("'" + value + "' is not a size (examples: 16MiB, 512KiB, 1000)");
+            }
+            long amount;
+            try {
+                amount = Long.parseLong(m.group(1));
+            } catch (NumberFormatException e) {
+                throw new TypeConversionException("'" + value + "' is too large");
+            }
+            long unit = switch (m.group(2) == null ? "b" : m.group(2)) {
+                case "k", "kib" -> 1L << 10;
+                case "m", "mib" -> 1L << 20;
+                case "g", "gib" -> 1L << 30;
+                case "kb" -> 1000L;
+                case "mb" -> 1000L * 1000;
+                case "gb" -> 1000L * 1000 * 1000;
+                default -> 1L;
+            };
+            if (amount < 1 || amount > (Integer.MAX_VALUE - 8L) / unit) {
+                throw new TypeConversionException("'" + value + "' must be between 1 byte and 2 GiB");
+            }
+            return amount * unit;
+        }
+    }
+}

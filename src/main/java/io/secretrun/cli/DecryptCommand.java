@@ -1,0 +1,72 @@
+package io.secretrun.cli;
+
+import io.secretrun.error.SecretRunException;
+import io.secretrun.launch.EncryptedFile;
+import io.secretrun.openpgp.SymmetricDecryptor;
+import io.secretrun.place.AtomicFile;
+import io.secretrun.secret.SecretBytes;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code secret-run decrypt}: the launch's checks, with the plaintext written to a file or stdout. */
+@Command(name = "decrypt", aliases = "secret_decrypt", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Decrypts a passphrase-encrypted OpenPGP file after verifying its integrity.")
+final class DecryptCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(DecryptCommand.class);
+
+    @Option(names = {"-i", "--encrypted"}, paramLabel = "FILE",
+            defaultValue = "${env:SECRET_RUN_ENCRYPTED:-/config/secrets.yaml.enc}",
+            description = {"The encrypted file (default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_ENCRYPTED."})
+    Path encrypted;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", defaultValue = "${env:SECRET_RUN_PLAINTEXT}",
+            description = {"Where to write the plaintext, or - for stdout (default: the encrypted path without its "
+                    + "suffix).", "Env: SECRET_RUN_PLAINTEXT."})
+    String output;
+
+    @Mixin
+    PassphraseOptions passphrase;
+
+    @Option(names = "--max-size", paramLabel = "SIZE", defaultValue = "${env:SECRET_RUN_MAX_SIZE:-16MiB}",
+            converter = Converters.SizeConverter.class,
+            description = {"Largest plaintext accepted (default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_MAX_SIZE."})
+    long maxSize;
+
+    @Mixin
+    LoggingOptions logging;
+
+    @Override
+    public Integer call() throws SecretRunException {
+        logging.apply();
+        Path target = "-".equals(output) ? null : Main.plaintextPath(encrypted, output == null ? null : Path.of(output));
+        byte[] message = EncryptedFile.read(encrypted, maxSize);
+        SecretBytes plaintext;
+        try (SecretBytes secret = passphrase.source().read()) {
+            plaintext = SymmetricDecryptor.decrypt(message, secret, maxSize);
+        }
+        try (plaintext) {
+            if (target == null) {
+                PrintStream stdout = System.out;
+                plaintext.writeTo(stdout);
+                stdout.flush();
+                if (stdout.checkError()) {
+                    throw new IOException("write error");
+                }
+                LOG.info("decrypted {} to stdout", encrypted);
+            } else {
+                AtomicFile.write(target, plaintext);
+                LOG.info("decrypted {} to {}", encrypted, target);
+            }
+        } catch (IOException e) {
+            throw SecretRunException.cantCreate("cannot write the plaintext to stdout: " + e.getMessage());
+        }
+        return 0;
+    }
+}

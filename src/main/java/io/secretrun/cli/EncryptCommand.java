@@ -1,0 +1,92 @@
+package io.secretrun.cli;
+
+import io.secretrun.error.SecretRunException;
+import io.secretrun.openpgp.SymmetricEncryptor;
+import io.secretrun.openpgp.EncryptOptions;
+import io.secretrun.place.AtomicFile;
+import io.secretrun.secret.SecretBytes;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code secret-run encrypt}: what the old {@code secret_encrypt} did, with gpg's formats and our defaults. */
+@Command(name = "encrypt", aliases = "secret_encrypt", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Encrypts a file with a passphrase (OpenPGP, readable by gpg --decrypt).")
+final class EncryptCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(EncryptCommand.class);
+
+    @Option(names = {"-i", "--input"}, paramLabel = "FILE",
+            defaultValue = "${env:SECRET_RUN_PLAINTEXT:-/config/secrets.yaml}",
+            description = {"The file to encrypt (default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_PLAINTEXT."})
+    Path input;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", defaultValue = "${env:SECRET_RUN_ENCRYPTED}",
+            description = {"Where to write the encrypted file (default: the input path + .enc).",
+                    "Env: SECRET_RUN_ENCRYPTED."})
+    Path output;
+
+    @Mixin
+    PassphraseOptions passphrase;
+
+    @Option(names = "--no-armor", description = "Write binary OpenPGP instead of ASCII armor.")
+    boolean noArmor;
+
+    @Option(names = "--cipher", paramLabel = "NAME", defaultValue = "${env:SECRET_RUN_CIPHER:-AES256}",
+            description = {"Cipher: AES128, AES192, AES256, CAMELLIA128/192/256, TWOFISH (default: ${DEFAULT-VALUE}).",
+                    "Env: SECRET_RUN_CIPHER."})
+    String cipher;
+
+    @Option(names = "--s2k-count", paramLabel = "N", defaultValue = "${env:SECRET_RUN_S2K_COUNT:-65011712}",
+            description = {"Bytes hashed to derive the key from the passphrase, 1024 to 65011712 "
+                    + "(default: ${DEFAULT-VALUE}, gpg's maximum).", "Env: SECRET_RUN_S2K_COUNT."})
+    int s2kCount;
+
+    @Option(names = "--max-size", paramLabel = "SIZE", defaultValue = "${env:SECRET_RUN_MAX_SIZE:-16MiB}",
+            converter = Converters.SizeConverter.class,
+            description = {"Largest input accepted (default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_MAX_SIZE."})
+    long maxSize;
+
+    @Mixin
+    LoggingOptions logging;
+
+    @Override
+    public Integer call() throws SecretRunException {
+        logging.apply();
+        EncryptOptions options = EncryptOptions.defaults().withArmor(!noArmor)
+                .withCipher(EncryptOptions.cipherByName(cipher)).withS2kCount(s2kCount);
+        Path target = output != null ? output : input.resolveSibling(input.getFileName() + ".enc");
+        try (SecretBytes plaintext = readInput(); SecretBytes secret = passphrase.source().read()) {
+            byte[] encrypted = SymmetricEncryptor.encrypt(plaintext, secret, options);
+            try (SecretBytes content = SecretBytes.wrap(encrypted)) {
+                AtomicFile.write(target, content);
+            }
+        }
+        LOG.info("encrypted {} to {}", input, target);
+        return 0;
+    }
+
+    private SecretBytes readInput() throws SecretRunException {
+        SecretBytes plaintext = new SecretBytes(8192);
+        try (InputStream in = Files.newInputStream(input)) {
+            if (!plaintext.readFrom(in, maxSize)) {
+                plaintext.close();
+                throw SecretRunException.badMessage(input + " is larger than --max-size");
+            }
+            return plaintext;
+        } catch (NoSuchFileException e) {
+            plaintext.close();
+            throw SecretRunException.noInput("input file " + input + " does not exist");
+        } catch (IOException e) {
+            plaintext.close();
+            throw SecretRunException.noInput("cannot read input file " + input + ": " + e.getMessage());
+        }
+    }
+}

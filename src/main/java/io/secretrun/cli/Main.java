@@ -1,0 +1,141 @@
+package io.secretrun.cli;
+
+import io.secretrun.error.ExitCode;
+import io.secretrun.error.SecretRunException;
+import io.secretrun.launch.Launch;
+import io.secretrun.launch.LaunchOptions;
+import io.secretrun.watch.DeleteOn;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code secret-run [OPTIONS] [--] COMMAND [ARG...]}: the launch. A thin layer: it turns options into
+ * {@link LaunchOptions} and maps every failure to its exit code in {@link #execute}, the one place that does so.
+ */
+@Command(name = "secret-run", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        sortOptions = false, usageHelpAutoWidth = true,
+        subcommands = {EncryptCommand.class, DecryptCommand.class, CommandLine.HelpCommand.class},
+        description = {
+            "Decrypts an OpenPGP-encrypted secrets file, writes it where COMMAND expects it, deletes it the moment "
+                    + "COMMAND first opens it, and runs COMMAND as its child.",
+            ""},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+            "N:the child's exit code, or 128+N when signal N ended it",
+            "64:usage error", "65:input not valid OpenPGP, corrupt, tampered or not integrity-protected",
+            "66:encrypted file or passphrase missing", "70:internal error",
+            "73:plaintext cannot be created", "77:wrong passphrase",
+            "126:COMMAND not executable", "127:COMMAND not found"})
+public final class Main implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+    static final Path DEFAULT_ENCRYPTED = Path.of("/config/secrets.yaml.enc");
+    static final List<String> ENCRYPTED_SUFFIXES = List.of(".enc", ".gpg", ".pgp", ".asc");
+
+    @Option(names = {"-i", "--encrypted"}, paramLabel = "FILE",
+            defaultValue = "${env:SECRET_RUN_ENCRYPTED:-/config/secrets.yaml.enc}",
+            description = {"The encrypted secrets file (default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_ENCRYPTED."})
+    Path encrypted;
+
+    @Option(names = {"-o", "--plaintext"}, paramLabel = "FILE", defaultValue = "${env:SECRET_RUN_PLAINTEXT}",
+            description = {"Where the app expects the plaintext (default: the encrypted path without its .enc, "
+                    + ".gpg, .pgp or .asc suffix).", "Env: SECRET_RUN_PLAINTEXT."})
+    Path plaintext;
+
+    @Mixin
+    PassphraseOptions passphrase;
+
+    @Option(names = "--delete-on", paramLabel = "EVENT", defaultValue = "${env:SECRET_RUN_DELETE_ON:-open}",
+            description = {"Which first event on the plaintext deletes it: open, read or close "
+                    + "(default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_DELETE_ON."})
+    DeleteOn deleteOn;
+
+    @Option(names = "--read-timeout", paramLabel = "DURATION", defaultValue = "${env:SECRET_RUN_READ_TIMEOUT:-60s}",
+            converter = Converters.DurationConverter.class,
+            description = {"Delete the plaintext anyway after this long, e.g. 500ms, 60s, 5m; 0 = never "
+                    + "(default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_READ_TIMEOUT."})
+    Duration readTimeout;
+
+    @Option(names = "--max-size", paramLabel = "SIZE", defaultValue = "${env:SECRET_RUN_MAX_SIZE:-16MiB}",
+            converter = Converters.SizeConverter.class,
+            description = {"Largest plaintext accepted, e.g. 16MiB (default: ${DEFAULT-VALUE}).",
+                    "Env: SECRET_RUN_MAX_SIZE."})
+    long maxSize;
+
+    @Mixin
+    LoggingOptions logging;
+
+    @Parameters(paramLabel = "COMMAND", arity = "0..*",
+            description = "The app to run, with its arguments. Put -- before it when it starts with a dash.")
+    List<String> command;
+
+    @Override
+    public Integer call() throws SecretRunException {
+        logging.apply();
+        if (command == null || command.isEmpty()) {
+            throw SecretRunException.usage("no COMMAND given (see secret-run --help)");
+        }
+        LaunchOptions options = new LaunchOptions(encrypted, plaintextPath(encrypted, plaintext),
+                passphrase.source(), passphrase.hiddenVariables(), deleteOn, readTimeout, maxSize, command);
+        return new Launch(options).run();
+    }
+
+    /** The explicit plaintext path, or the encrypted path without its encryption suffix. */
+    static Path plaintextPath(Path encrypted, Path explicit) throws SecretRunException {
+        if (explicit != null) {
+            return explicit;
+        }
+        String name = encrypted.getFileName() == null ? "" : encrypted.getFileName().toString();
+        for (String suffix : ENCRYPTED_SUFFIXES) {
+            if (name.length() > suffix.length() && name.endsWith(suffix)) {
+                return encrypted.resolveSibling(name.substring(0, name.length() - suffix.length()));
+            }
+        }
+        throw SecretRunException.usage("cannot derive the plaintext path from " + encrypted
+                + " (no .enc, .gpg, .pgp or .asc suffix); give -o/--plaintext");
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Parses, runs and maps every outcome to an exit code: the only place exit codes are decided. */
+    public static int execute(String... args) {
+        CommandLine commandLine = new CommandLine(new Main())
+                .setStopAtPositional(true)
+                .setCaseInsensitiveEnumValuesAllowed(true)
+                .setParameterExceptionHandler((e, ignored) -> {
+                    LOG.error("{} (see secret-run --help)", e.getMessage());
+                    return ExitCode.USAGE.code();
+                })
+                .setExecutionExceptionHandler((e, ignored, parseResult) -> {
+                    if (e instanceof SecretRunException failure) {
+                        LOG.error(failure.getMessage());
+                        return failure.exitCode().code();
+                    }
+                    // A bug or an unexpected platform failure: one line for the user, the trace only at debug.
+                    LOG.error("internal error: {}", e.toString());
+                    LOG.debug("internal error", e);
+                    return ExitCode.SOFTWARE.code();
+                });
+        commandLine.getSubcommands().values().forEach(sub -> sub.setCaseInsensitiveEnumValuesAllowed(true));
+        return commandLine.execute(args);
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String version = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"secret-run " + (version == null ? "(development build)" : version)};
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package io.secretrun.cli;
+
+import io.secretrun.secret.PassphraseSource;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Option;
+
+/** The passphrase options shared by the launch, {@code encrypt} and {@code decrypt}. */
+final class PassphraseOptions {
+    private static final Logger LOG = LoggerFactory.getLogger(PassphraseOptions.class);
+
+    /** Where the old scripts (and our image) expect the passphrase; used when nothing else is given. */
+    static final Path DEFAULT_FILE = Path.of("/etc/init-secrets/secretfile_pw");
+
+    @Option(names = "--passphrase-file", paramLabel = "FILE", defaultValue = "${env:SECRET_RUN_PASSPHRASE_FILE}",
+            description = {"Read the passphrase from the first line of FILE, then delete FILE.",
+                    "Env: SECRET_RUN_PASSPHRASE_FILE. Default when no source is given: " + "/etc/init-secrets/secretfile_pw "
+                            + "if it exists, else a terminal prompt."})
+    Path file;
+
+    @Option(names = "--keep-passphrase-file", defaultValue = "${env:SECRET_RUN_KEEP_PASSPHRASE_FILE:-false}",
+            description = {"Do not delete the passphrase file after reading it.",
+                    "Env: SECRET_RUN_KEEP_PASSPHRASE_FILE, or DONT_DELETE_PWFILE set non-empty (the old scripts' switch)."})
+    boolean keepFile;
+
+    @Option(names = "--passphrase-env", paramLabel = "NAME", defaultValue = "${env:SECRET_RUN_PASSPHRASE_ENV}",
+            description = {"Read the passphrase from environment variable NAME; the app does not inherit it.",
+                    "Env: SECRET_RUN_PASSPHRASE_ENV."})
+    String environmentVariable;
+
+    @Option(names = "--passphrase-fd", paramLabel = "N", defaultValue = "${env:SECRET_RUN_PASSPHRASE_FD}",
+            description = {"Read the passphrase from file descriptor N.", "Env: SECRET_RUN_PASSPHRASE_FD."})
+    Integer fd;
+
+    /** The first source given wins, in the order file, variable, descriptor; then the default file; then a prompt. */
+    PassphraseSource source() {
+        // an empty environment variable (SECRET_RUN_PASSPHRASE_FILE=) means "not set", as in a shell
+        Path file = this.file == null || this.file.toString().isEmpty() ? null : this.file;
+        String environmentVariable = this.environmentVariable == null || this.environmentVariable.isEmpty() ? null
+                : this.environmentVariable;
+        String dontDelete = System.getenv("DONT_DELETE_PWFILE");
+        boolean keep = keepFile || (dontDelete != null && !dontDelete.isEmpty());
+        int given = (file != null ? 1 : 0) + (environmentVariable != null ? 1 : 0) + (fd != null ? 1 : 0);
+        if (given > 1) {
+            LOG.warn("several passphrase sources given; using the first of --passphrase-file, --passphrase-env, "
+                    + "--passphrase-fd");
+        }
+        if (file != null) {
+            return new PassphraseSource.File(file, keep);
+        }
+        if (environmentVariable != null) {
+            return new PassphraseSource.Environment(environmentVariable);
+        }
+        if (fd != null) {
+            return new PassphraseSource.Descriptor(fd);
+        }
+        if (Files.exists(DEFAULT_FILE) || Files.isSymbolicLink(DEFAULT_FILE)) {
+            return new PassphraseSource.File(DEFAULT_FILE, keep);
+        }
+        return new PassphraseSource.TerminalPrompt();
+    }
+
+    /** The variables the child must not see. */
+    Set<String> hiddenVariables() {
+        return environmentVariable == null || environmentVariable.isEmpty() ? Set.of() : Set.of(environmentVariable);
+    }
+}

@@ -1,0 +1,39 @@
+package io.secretrun.launch;
+
+import io.secretrun.secret.PassphraseSource;
+import io.secretrun.watch.DeleteOn;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Everything a launch needs, already validated by the CLI.
+ *
+ * @param hiddenVariables environment variables the child must not inherit (the passphrase variable)
+ * @param readTimeout     how long the plaintext may wait for its first reader; {@link Duration#ZERO} = no limit
+ */
+public record LaunchOptions(
+        Path encrypted,
+        Path plaintext,
+        PassphraseSource passphrase,
+        Set<String> hiddenVariables,
+        DeleteOn deleteOn,
+        Duration readTimeout,
+        long maxPlaintextBytes,
+        List<String> command) {
+
+    public LaunchOptions {
+        Objects.requireNonNull(encrypted);
+        Objects.requireNonNull(plaintext);
+        Objects.requireNonNull(passphrase);
+        hiddenVariables = Set.copyOf(hiddenVariables);
+        Objects.requireNonNull(deleteOn);
+        Objects.requireNonNull(readTimeout);
+        command = List.copyOf(command);
+        if (command.isEmpty()) {
+            throw new IllegalArgumentException("no command");
+        }
+    }
+}

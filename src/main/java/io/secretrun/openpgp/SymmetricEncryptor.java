@@ -1,0 +1,87 @@
+package io.secretrun.openpgp;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.Date;
+import java.util.Objects;
+
+import org.bouncycastle.bcpg.ArmoredOutputStream;
+import org.bouncycastle.bcpg.CompressionAlgorithmTags;
+import org.bouncycastle.openpgp.PGPCompressedDataGenerator;
+import org.bouncycastle.openpgp.PGPEncryptedDataGenerator;
+import org.bouncycastle.openpgp.PGPException;
+import org.bouncycastle.openpgp.PGPLiteralData;
+import org.bouncycastle.openpgp.PGPLiteralDataGenerator;
+import org.bouncycastle.openpgp.operator.bc.BcPGPDataEncryptorBuilder;
+
+import io.secretrun.error.ExitCode;
+import io.secretrun.error.SecretRunException;
+import io.secretrun.secret.SecretBytes;
+
+/**
+ * Encrypts like {@code gpg --symmetric}: v4 SKESK (iterated and salted S2K, no encrypted session key), SEIPD v1
+ * with MDC (what gpg 2.2 and every later gpg read), optional compression, a binary literal packet with an empty
+ * file name and time 0 (no metadata about the source file), and optionally ASCII armor without a Version header.
+ */
+public final class SymmetricEncryptor {
+    private static final int PARTIAL_BUFFER = 1 << 16;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private SymmetricEncryptor() {
+    }
+
+    /** @return the encrypted message (not secret); {@code plaintext} and {@code passphrase} are not modified */
+    public static byte[] encrypt(SecretBytes plaintext, SecretBytes passphrase, EncryptOptions options)
+            throws SecretRunException {
+        Objects.requireNonNull(plaintext, "plaintext");
+        Objects.requireNonNull(passphrase, "passphrase");
+        options.validate();
+        ByteArrayOutputStream result = new ByteArrayOutputStream(plaintext.length() / 2 + 1024);
+        // The compressed packet's partial-length buffer holds compressed plaintext: ours, so we wipe it.
+        byte[] compressedBuffer = new byte[PARTIAL_BUFFER];
+        byte[] encryptedBuffer = new byte[PARTIAL_BUFFER];
+        try (RawPassphraseKeyEncryptionMethod method = new RawPassphraseKeyEncryptionMethod(passphrase,
+                options.s2kDigest(), S2kDeriver.encodeCount(options.s2kCount()), RANDOM)) {
+            OutputStream target = options.armor()
+                    ? ArmoredOutputStream.builder().clearHeaders().build(result)
+                    : result;
+            PGPEncryptedDataGenerator encryptor = new PGPEncryptedDataGenerator(
+                    new BcPGPDataEncryptorBuilder(options.cipherAlgorithm())
+                            .setWithIntegrityPacket(true)
+                            .setSecureRandom(RANDOM));
+            // Bouncy Castle 1.87 defaults to a random session key wrapped in the SKESK; gpg --symmetric (and so
+            // the old secret_encrypt) uses the S2K output directly, so we ask for that.
+            encryptor.setForceSessionKey(false);
+            encryptor.addMethod(method);
+            OutputStream encrypted = encryptor.open(target, encryptedBuffer);
+            PGPCompressedDataGenerator compressor = null;
+            OutputStream literalTarget = encrypted;
+            if (options.compression() != CompressionAlgorithmTags.UNCOMPRESSED) {
+                compressor = new PGPCompressedDataGenerator(options.compression());
+                literalTarget = compressor.open(encrypted, compressedBuffer);
+            }
+            PGPLiteralDataGenerator literal = new PGPLiteralDataGenerator();
+            OutputStream literalOut = literal.open(literalTarget, PGPLiteralData.BINARY, "",
+                    plaintext.length(), new Date(0));
+            plaintext.writeTo(literalOut);
+            literal.close();
+            if (compressor != null) {
+                compressor.close();
+            }
+            encryptor.close();
+            if (target != result) {
+                target.close(); // writes the armor tail
+            }
+            return result.toByteArray();
+        } catch (IOException | PGPException | RuntimeException e) {
+            // Nothing here depends on the input's content, so a failure is a bug or a platform problem.
+            throw new SecretRunException(ExitCode.SOFTWARE, "encryption failed unexpectedly", e);
+        } finally {
+            Arrays.fill(compressedBuffer, (byte) 0);
+            Arrays.fill(encryptedBuffer, (byte) 0);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package io.secretrun.place;
+
+import io.secretrun.error.SecretRunException;
+import io.secretrun.secret.SecretBytes;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Writes an output of {@code encrypt} or {@code decrypt}: into a fresh 0600 file beside the target, then renamed
+ * over it, so a reader sees either the old file or the whole new one, never a half-written one.
+ */
+public final class AtomicFile {
+    private AtomicFile() {
+    }
+
+    public static void write(Path target, SecretBytes content) throws SecretRunException {
+        Path absolute = target.toAbsolutePath();
+        Path directory = absolute.getParent();
+        if (directory == null || !Files.isDirectory(directory)) {
+            throw SecretRunException.cantCreate("cannot create " + target + ": directory " + directory
+                    + " does not exist");
+        }
+        if (Files.isDirectory(absolute)) {
+            throw SecretRunException.cantCreate("cannot create " + target + ": it is a directory");
+        }
+        Path temporary = directory.resolve("." + absolute.getFileName() + ".tmp-"
+                + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+        PlaintextFile.write(temporary, content);
+        try {
+            Files.move(temporary, absolute, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            PlaintextFile.removeQuietly(temporary);
+            throw SecretRunException.cantCreate("cannot create " + target + ": " + PlaintextFile.reason(e));
+        }
+    }
+}

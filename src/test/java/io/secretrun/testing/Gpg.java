@@ -1,0 +1,217 @@
+package io.secretrun.testing;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * The real GnuPG as a test oracle: each instance has its own temporary GNUPGHOME, and every call runs
+ * {@code gpg --batch --pinentry-mode loopback --no-symkey-cache} with the passphrase in a 0600 file that is
+ * deleted right after. Inputs and outputs go through files (never pipes), so large messages cannot deadlock.
+ *
+ * <pre>
+ * try (Gpg gpg = Gpg.start()) {
+ *     byte[] enc = gpg.encrypt(plain, pass, "--armor", "--cipher-algo", "AES256");
+ *     byte[] back = gpg.decrypt(enc, pass);
+ * }
+ * </pre>
+ */
+public final class Gpg implements AutoCloseable {
+    private static final String GPG = "gpg";
+    private static volatile Boolean available;
+
+    private final Path home;
+    private int counter;
+
+    /** What one gpg run produced. */
+    /** {@code output} is what gpg wrote to {@code --output}; {@code stdout} e.g. the packet listing. */
+    public record Result(int exitCode, byte[] output, String stdout, String stderr) {
+        public String outputText() {
+            return new String(output, StandardCharsets.UTF_8);
+        }
+    }
+
+    private Gpg(Path home) {
+        this.home = home;
+    }
+
+    /**
+     * Makes sure gpg can be run. Without it the calling test is skipped, except on CI ({@code CI=true}), where a
+     * missing oracle must fail the build instead of silently testing nothing.
+     */
+    public static void requireGpg() {
+        if (available == null) {
+            available = probe();
+        }
+        if (!available) {
+            String why = "gpg is not installed or not runnable; the interoperability tests need it (apt-get install gnupg)";
+            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+                fail(why);
+            }
+            Assumptions.abort(why);
+        }
+    }
+
+    private static boolean probe() {
+        try {
+            Process p = new ProcessBuilder(GPG, "--version").redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Checks for gpg (see {@link #requireGpg()}) and creates a fresh GNUPGHOME. */
+    public static Gpg start() {
+        requireGpg();
+        try {
+            // Short path: gpg-agent's socket path must stay under the Unix socket limit.
+            Path home = Files.createTempDirectory(Path.of("/tmp"), "gpg",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            return new Gpg(home);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public Path home() {
+        return home;
+    }
+
+    /** {@code gpg --symmetric} of {@code plaintext}; {@code args} e.g. "--armor", "--cipher-algo", "AES256". */
+    public byte[] encrypt(byte[] plaintext, byte[] passphrase, String... args) {
+        return check(encryptResult(plaintext, passphrase, false, args), "encrypt");
+    }
+
+    /**
+     * As {@link #encrypt}, with {@code viaStdin} feeding the plaintext on stdin, where gpg does not know its
+     * size and so writes partial body lengths.
+     */
+    public Result encryptResult(byte[] plaintext, byte[] passphrase, boolean viaStdin, String... args) {
+        List<String> all = new ArrayList<>(List.of("--symmetric"));
+        all.addAll(Arrays.asList(args));
+        return run(plaintext, viaStdin, passphrase, all);
+    }
+
+    /** {@code gpg --decrypt}, failing the test unless gpg exits 0. */
+    public byte[] decrypt(byte[] message, byte[] passphrase) {
+        return check(decryptResult(message, passphrase), "decrypt");
+    }
+
+    public Result decryptResult(byte[] message, byte[] passphrase) {
+        return run(message, false, passphrase, List.of("--decrypt"));
+    }
+
+    /** {@code gpg --list-packets} (with the passphrase, so the encrypted packets are listed too). */
+    public String listPackets(byte[] message, byte[] passphrase) {
+        Result r = run(message, false, passphrase, List.of("--list-packets"));
+        check(r, "list-packets");
+        return r.stdout();
+    }
+
+    /** Runs gpg with arbitrary arguments; the input file's path is appended unless {@code viaStdin}. */
+    public synchronized Result run(byte[] input, boolean viaStdin, byte[] passphrase, List<String> args) {
+        int n = counter++;
+        Path in = home.resolve("in" + n);
+        Path out = home.resolve("out" + n);
+        Path pw = home.resolve("pw" + n);
+        Path err = home.resolve("err" + n);
+        Path stdout = home.resolve("stdout" + n);
+        try {
+            Files.write(in, input);
+            List<String> cmd = new ArrayList<>(List.of(GPG, "--homedir", home.toString(), "--batch", "--yes",
+                    "--no-tty", "--pinentry-mode", "loopback", "--no-symkey-cache", "--no-permission-warning"));
+            if (passphrase != null) {
+                Files.createFile(pw, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                Files.write(pw, passphrase);
+                cmd.addAll(List.of("--passphrase-file", pw.toString()));
+            }
+            cmd.addAll(List.of("--output", out.toString()));
+            cmd.addAll(args);
+            if (!viaStdin) {
+                cmd.add(in.toString());
+            }
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
+            pb.environment().put("GNUPGHOME", home.toString());
+            pb.environment().put("LC_ALL", "C");
+            pb.redirectInput(viaStdin ? in.toFile() : new java.io.File("/dev/null"));
+            pb.redirectOutput(stdout.toFile());
+            Process p = pb.start();
+            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                fail("gpg timed out: " + String.join(" ", args));
+            }
+            byte[] output = Files.exists(out) ? Files.readAllBytes(out) : new byte[0];
+            return new Result(p.exitValue(), output, Files.readString(stdout, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } finally {
+            for (Path p : List.of(in, out, pw, err, stdout)) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                    // best effort; close() removes the whole home
+                }
+            }
+        }
+    }
+
+    /**
+     * Creates a key pair without a passphrase (ed25519 signing primary, cv25519 encryption subkey) for tests
+     * that need signed or public-key encrypted messages; returns its user id for {@code -r} / {@code -u}.
+     */
+    public String generateKey() {
+        String uid = "secret-run test <test@secret-run.invalid>";
+        check(run(new byte[0], true, null, List.of("--passphrase", "", "--quick-generate-key", uid,
+                "future-default", "default", "never")), "generate key");
+        return uid;
+    }
+
+    private static byte[] check(Result r, String what) {
+        if (r.exitCode() != 0) {
+            fail("gpg " + what + " failed with exit " + r.exitCode() + ": " + r.stderr().strip());
+        }
+        return r.output();
+    }
+
+    /** Stops the agent gpg may have started and deletes the home directory. */
+    @Override
+    public void close() {
+        try {
+            ProcessBuilder pb = new ProcessBuilder("gpgconf", "--homedir", home.toString(), "--kill", "all")
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+            pb.environment().put("GNUPGHOME", home.toString());
+            pb.start().waitFor(30, TimeUnit.SECONDS);
+        } catch (IOException e) {
+            // no gpgconf: nothing to stop
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try (Stream<Path> files = Files.walk(home)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+}
