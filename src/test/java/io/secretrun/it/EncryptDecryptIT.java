@@ -249,29 +249,19 @@ class EncryptDecryptIT {
         result.assertOneCleanErrorLine();
     }
 
+    /** A black-box sample; the full gpg matrix runs in-process in the openpgp unit tests. */
     static Stream<Arguments> gpgMatrix() {
         return Stream.of(
-                Arguments.of("binary default", 1024, List.of()),
-                Arguments.of("armor", 1024, List.of("--armor")),
+                Arguments.of("binary, defaults", 1024, List.of()),
+                Arguments.of("armored, 1 byte", 1, List.of("--armor")),
                 Arguments.of("0 bytes", 0, List.of()),
-                Arguments.of("1 byte armored", 1, List.of("--armor")),
-                Arguments.of("100 KiB zlib", 100 * 1024, List.of("--compress-algo", "zlib")),
                 Arguments.of("3 MiB uncompressed (partial lengths)", 3 * 1024 * 1024,
                         List.of("--compress-algo", "none")),
-                Arguments.of("bzip2", 4096, List.of("--compress-algo", "bzip2")),
-                Arguments.of("AES128 SHA256", 4096, List.of("--cipher-algo", "AES128", "--s2k-digest-algo",
-                        "SHA256")),
-                Arguments.of("AES192 SHA384", 4096, List.of("--cipher-algo", "AES192", "--s2k-digest-algo",
-                        "SHA384")),
-                Arguments.of("TWOFISH SHA224", 4096, List.of("--cipher-algo", "TWOFISH", "--s2k-digest-algo",
-                        "SHA224")),
-                Arguments.of("CAMELLIA256 RIPEMD160", 4096, List.of("--cipher-algo", "CAMELLIA256",
-                        "--s2k-digest-algo", "RIPEMD160")),
-                Arguments.of("3DES SHA1", 4096, List.of("--cipher-algo", "3DES", "--s2k-digest-algo", "SHA1")),
-                Arguments.of("CAST5 with MDC", 4096, List.of("--cipher-algo", "CAST5")),
-                Arguments.of("BLOWFISH", 4096, List.of("--cipher-algo", "BLOWFISH")),
-                Arguments.of("S2K simple", 4096, List.of("--s2k-mode", "0")),
-                Arguments.of("S2K salted", 4096, List.of("--s2k-mode", "1")));
+                Arguments.of("CAMELLIA256, RIPEMD160, BZIP2", 4096, List.of("--cipher-algo", "CAMELLIA256",
+                        "--s2k-digest-algo", "RIPEMD160", "--compress-algo", "bzip2")),
+                Arguments.of("3DES, SHA1, ZLIB, salted S2K", 4096, List.of("--cipher-algo", "3DES",
+                        "--s2k-digest-algo", "SHA1", "--compress-algo", "zlib", "--s2k-mode", "1")),
+                Arguments.of("TWOFISH, simple S2K", 4096, List.of("--cipher-algo", "TWOFISH", "--s2k-mode", "0")));
     }
 
     @ParameterizedTest(name = "{0}")
