@@ -126,6 +126,19 @@ class LaunchIT {
     }
 
     @Test
+    void theChildWritesToOurStdoutAndStderrAndSecretRunLogsNothingOnStdout() {
+        Scenario s = new Scenario(dir, gpg).encrypt();
+
+        SecretRun.Result result = s.secretRun.with().allowOnStdout(s.contentMarker)
+                .run(s.launch(sh("cat \"$0\"; echo child-stderr-line >&2", s.target)))
+                .assertExit(0);
+
+        assertArrayEquals(s.plaintext, result.stdout(), "stdout is exactly what the child wrote");
+        assertTrue(result.stderr().contains("child-stderr-line\n"), result.stderr());
+        assertFalse(existsNoFollow(s.target));
+    }
+
+    @Test
     void thePassphraseVariableIsNotInheritedButOtherVariablesAre() {
         Scenario s = new Scenario(dir, gpg).encrypt();
         Path leaked = dir.resolve("leaked");
