@@ -88,6 +88,58 @@ class EncryptDecryptIT {
         assertEquals(2, number(packets, "mdc_method: (\\d+)"), "MDC\n" + packets);
         assertEquals(1, number(packets, "compressed packet: algo=(\\d+)"), "ZIP compression\n" + packets);
         assertFalse(existsNoFollow(pw), "the passphrase file is deleted by default");
+        assertEquals(Set.of("secrets.yaml", "secrets.yaml.enc"), listing(dir), "no temporary file left");
+    }
+
+    @Test
+    void encryptReplacesAnExistingOutputLikeTheOldScriptsYes() {
+        Path out = s.write("secrets.yaml.enc", "OLD CONTENT\n".getBytes(StandardCharsets.UTF_8));
+
+        s.secretRun.run("encrypt", "-i", input.toString(), "--passphrase-file", s.passphraseFile().toString(),
+                "--s2k-count", "65536").assertExit(0);
+
+        assertArrayEquals(s.plaintext, gpg.decrypt(out, s.passphrase));
+        assertEquals(PosixFilePermissions.fromString("rw-------"), Scenario.permissions(out));
+    }
+
+    @Test
+    void encryptWithThePassphraseFromAnEnvironmentVariable() {
+        Path out = dir.resolve("env.enc");
+
+        s.secretRun.with().env("MY_PW", s.passphrase)
+                .run("encrypt", "-i", input.toString(), "-o", out.toString(), "--passphrase-env", "MY_PW",
+                        "--s2k-count", "65536")
+                .assertExit(0);
+
+        assertArrayEquals(s.plaintext, gpg.decrypt(out, s.passphrase));
+    }
+
+    @Test
+    void encryptOfAMissingInputFailsWith66() {
+        Path missing = dir.resolve("no-such-input.yaml");
+        Path out = dir.resolve("out.enc");
+        Path pw = s.passphraseFile();
+        Set<String> before = listing(dir);
+
+        SecretRun.Result result = s.secretRun.run("encrypt", "-i", missing.toString(), "-o", out.toString(),
+                "--passphrase-file", pw.toString(), "--keep-passphrase-file").assertExit(ExitCode.NO_INPUT.code());
+
+        assertEquals(before, listing(dir), "no output, no temporary file");
+        result.assertOneCleanErrorLine();
+    }
+
+    @Test
+    void encryptIntoAMissingDirectoryFailsWith73() {
+        Path out = dir.resolve("no-such-dir").resolve("out.enc");
+        Path pw = s.passphraseFile();
+        Set<String> before = listing(dir);
+
+        SecretRun.Result result = s.secretRun.run("encrypt", "-i", input.toString(), "-o", out.toString(),
+                "--passphrase-file", pw.toString(), "--keep-passphrase-file", "--s2k-count", "65536")
+                .assertExit(ExitCode.CANT_CREATE.code());
+
+        assertEquals(before, listing(dir));
+        result.assertOneCleanErrorLine();
     }
 
     @Test
@@ -140,6 +192,8 @@ class EncryptDecryptIT {
 
         assertArrayEquals(s.plaintext, read(out));
         assertEquals(PosixFilePermissions.fromString("rw-------"), Scenario.permissions(out));
+        assertEquals(Set.of("secrets.yaml", "secrets.yaml.enc", "decrypted.yaml"), listing(dir),
+                "no temporary file left, passphrase file deleted");
     }
 
     @Test
