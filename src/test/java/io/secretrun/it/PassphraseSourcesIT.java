@@ -1,0 +1,205 @@
+package io.secretrun.it;
+
+import static io.secretrun.it.Scenario.existsNoFollow;
+import static io.secretrun.it.Scenario.read;
+import static io.secretrun.it.Scenario.readString;
+import static io.secretrun.it.Scenario.sh;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.secretrun.error.ExitCode;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Where the passphrase comes from, and what happens to its file. */
+class PassphraseSourcesIT {
+    /** The documented default passphrase file: tests that rely on its absence check for it. */
+    static final Path DEFAULT_PASSPHRASE_FILE = Path.of("/etc/init-secrets/secretfile_pw");
+
+    @TempDir
+    static Path gpgDir;
+    static GpgFixture gpg;
+
+    @TempDir
+    Path dir;
+    Scenario s;
+    Path copy;
+    Path marker;
+
+    @BeforeAll
+    static void startGpg() {
+        gpg = GpgFixture.create(gpgDir);
+    }
+
+    @AfterAll
+    static void stopGpg() {
+        if (gpg != null) {
+            gpg.close();
+        }
+    }
+
+    @BeforeEach
+    void encrypt() {
+        s = new Scenario(dir, gpg).encrypt();
+        copy = dir.resolve("copy");
+        marker = dir.resolve("child-started");
+    }
+
+    /** The child copies the plaintext and records whether the passphrase file still existed while it ran. */
+    private String[] childCopiesAndChecks(Path passphraseFile) {
+        return new String[] {"sh", "-c", "if [ -e \"$0\" ]; then echo present > \"$1\"; fi; cat \"$2\" > \"$3\"",
+                passphraseFile.toString(), dir.resolve("pwfile-seen").toString(), s.target.toString(),
+                copy.toString()};
+    }
+
+    private String[] launchWith(Path passphraseFile, String... extra) {
+        String[] base = {"-i", s.encrypted.toString(), "-o", s.target.toString(), "--passphrase-file",
+                passphraseFile.toString()};
+        return Scenario.concat(Scenario.concat(Scenario.concat(base, extra), "--"),
+                childCopiesAndChecks(passphraseFile));
+    }
+
+    @Test
+    void thePassphraseFileIsDeletedBeforeTheChildRunsByDefault() {
+        Path pw = s.passphraseFile();
+
+        s.secretRun.run(launchWith(pw)).assertExit(0);
+
+        assertArrayEquals(s.plaintext, read(copy));
+        assertFalse(Files.exists(dir.resolve("pwfile-seen")), "passphrase file still there while the child ran");
+        assertFalse(existsNoFollow(pw), "passphrase file deleted");
+    }
+
+    @Test
+    void keepPassphraseFileKeepsIt() {
+        Path pw = s.passphraseFile();
+
+        s.secretRun.run(launchWith(pw, "--keep-passphrase-file")).assertExit(0);
+
+        assertArrayEquals(s.plaintext, read(copy));
+        assertEquals(s.passphrase + "\n", readString(pw), "kept unchanged");
+    }
+
+    @Test
+    void dontDeletePwfileSetNonEmptyKeepsIt() {
+        Path pw = s.passphraseFile();
+
+        s.secretRun.with().env("DONT_DELETE_PWFILE", "1").run(launchWith(pw)).assertExit(0);
+
+        assertArrayEquals(s.plaintext, read(copy));
+        assertEquals(s.passphrase + "\n", readString(pw), "kept unchanged");
+    }
+
+    @Test
+    void dontDeletePwfileSetEmptyStillDeletes() {
+        Path pw = s.passphraseFile();
+
+        s.secretRun.with().env("DONT_DELETE_PWFILE", "").run(launchWith(pw)).assertExit(0);
+
+        assertArrayEquals(s.plaintext, read(copy));
+        assertFalse(existsNoFollow(pw), "an empty DONT_DELETE_PWFILE does not keep the file");
+    }
+
+    @Test
+    void thePassphraseIsTheFirstLineOnly() {
+        Path pw = s.write("pw-multi", (s.passphrase + "\nsecond line\nthird\n").getBytes(StandardCharsets.UTF_8));
+
+        s.secretRun.run(launchWith(pw)).assertExit(0);
+
+        assertArrayEquals(s.plaintext, read(copy));
+    }
+
+    @Test
+    void aPassphraseFileWithoutLineEndWorks() {
+        Path pw = s.write("pw-bare", s.passphrase.getBytes(StandardCharsets.UTF_8));
+
+        s.secretRun.run(launchWith(pw)).assertExit(0);
+
+        assertArrayEquals(s.plaintext, read(copy));
+    }
+
+    @Test
+    void passphraseFromAFileDescriptor() {
+        GpgFixture.requireTool("bash");
+        Path pw = s.write("pw-fd", (s.passphrase + "\nsecond line\n").getBytes(StandardCharsets.UTF_8));
+
+        s.secretRun.with().wrapper("bash", "-c", "exec 3<\"$0\"; exec \"$@\"", pw.toString())
+                .run("-i", s.encrypted.toString(), "-o", s.target.toString(), "--passphrase-fd", "3", "--",
+                        "sh", "-c", "cat \"$0\" > \"$1\"", s.target.toString(), copy.toString())
+                .assertExit(0);
+
+        assertArrayEquals(s.plaintext, read(copy));
+        assertFalse(existsNoFollow(s.target));
+    }
+
+    @Test
+    void passphraseFromAnEnvironmentVariableThatIsNotSetIsMissing() {
+        SecretRun.Result result = s.secretRun.run("-i", s.encrypted.toString(), "-o", s.target.toString(),
+                "--passphrase-env", "NO_SUCH_PASSPHRASE_VARIABLE", "--", "sh", "-c", "touch \"$0\"",
+                marker.toString());
+
+        result.assertExit(ExitCode.NO_INPUT.code());
+        assertFalse(Files.exists(marker), "child never started");
+        assertFalse(existsNoFollow(s.target), "no plaintext");
+        result.assertOneCleanErrorLine();
+    }
+
+    @Test
+    void noSourceNoDefaultFileAndNoTerminalFailsWith66() {
+        assumeFalse(Files.exists(DEFAULT_PASSPHRASE_FILE),
+                DEFAULT_PASSPHRASE_FILE + " exists on this machine: cannot test the no-passphrase case");
+        // the fixture runs secret-run in a new session (setsid): no controlling terminal; stdin is a pipe
+        assumeTrue(SecretRun.onPath("setsid") || !controllingTerminalAvailable(),
+                "no setsid and this test JVM has a controlling terminal: secret-run would prompt on it");
+
+        SecretRun.Result result = s.secretRun.with().stdin((s.passphrase + "\n").getBytes(StandardCharsets.UTF_8))
+                .run("-i", s.encrypted.toString(), "-o", s.target.toString(), "--", "sh", "-c", "touch \"$0\"",
+                        marker.toString());
+
+        result.assertExit(ExitCode.NO_INPUT.code());
+        assertFalse(Files.exists(marker), "child never started");
+        assertFalse(existsNoFollow(s.target), "no plaintext");
+        result.assertOneCleanErrorLine();
+    }
+
+    @Test
+    void anExplicitPassphraseFileThatIsMissingFailsWith66() {
+        Path missing = dir.resolve("no-such-passphrase-file");
+
+        SecretRun.Result result = s.secretRun.run("-i", s.encrypted.toString(), "-o", s.target.toString(),
+                "--passphrase-file", missing.toString(), "--", "sh", "-c", "touch \"$0\"", marker.toString());
+
+        result.assertExit(ExitCode.NO_INPUT.code());
+        assertFalse(Files.exists(marker), "child never started");
+        assertFalse(existsNoFollow(s.target), "no plaintext");
+        result.assertOneCleanErrorLine();
+    }
+
+    @Test
+    void theEncryptedFileIsNotTouchedByALaunch() {
+        byte[] before = read(s.encrypted);
+
+        s.secretRun.run(launchWith(s.passphraseFile())).assertExit(0);
+
+        assertTrue(Files.exists(s.encrypted));
+        assertArrayEquals(before, read(s.encrypted));
+    }
+
+    private static boolean controllingTerminalAvailable() {
+        try (var ignored = new java.io.FileInputStream("/dev/tty")) {
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+}
