@@ -4,6 +4,7 @@ import io.secretrun.error.ExitCode;
 import io.secretrun.error.SecretRunException;
 import io.secretrun.launch.Launch;
 import io.secretrun.launch.LaunchOptions;
+import io.secretrun.process.SelfProtection;
 import io.secretrun.watch.DeleteOn;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -109,6 +110,7 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        SelfProtection.apply();
         System.exit(execute(args));
     }
 

@@ -41,6 +41,9 @@ public final class SecretRun {
     /** Only to prevent hangs; never an assertion about speed. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
 
+    /** A line of secret-run's text log format: time, name, level, message. */
+    private static final Pattern LOG_LINE =
+            Pattern.compile("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} secret-run (ERROR|WARN |INFO |DEBUG|TRACE) .+");
     private static final Pattern EXCEPTION_NAME = Pattern.compile("\\b[A-Z][A-Za-z0-9_$]*(Exception|Error)\\b");
 
     private final Path workDir;
@@ -391,13 +394,24 @@ public final class SecretRun {
         }
 
         /** A failure before the child: exactly one clear, non-empty line on stderr and no stack trace. */
+        /**
+         * The failure is told in exactly one line: one ERROR log line, the last on stderr, with no stack trace
+         * and no exception class name anywhere. INFO lines of the steps before the failure may precede it; every
+         * line on stderr is a log line of secret-run (nothing else wrote there).
+         */
         public Result assertOneCleanErrorLine() {
             List<String> lines = stderrLines();
-            assertEquals(1, lines.size(), () -> "expected exactly one line on stderr, got:\n" + stderr);
-            String line = lines.getFirst();
+            List<String> errors = lines.stream().filter(l -> l.contains(" ERROR ")).toList();
+            assertEquals(1, errors.size(), () -> "expected exactly one ERROR line on stderr, got:\n" + stderr);
+            String line = errors.getFirst();
+            assertEquals(line, lines.getLast(), () -> "the error must be the last line on stderr:\n" + stderr);
+            for (String l : lines) {
+                assertTrue(LOG_LINE.matcher(l).matches(), () -> "not a secret-run log line: " + l + "\n" + stderr);
+            }
             assertFalse(stderr.contains("\tat "), () -> "stack trace on stderr:\n" + stderr);
             assertFalse(EXCEPTION_NAME.matcher(stderr).find(), () -> "exception class name on stderr:\n" + stderr);
-            assertTrue(line.strip().length() >= 10, () -> "error line too terse to be clear: " + line);
+            String message = line.substring(line.indexOf(" ERROR ") + 7).strip();
+            assertTrue(message.length() >= 10, () -> "error message too terse to be clear: " + line);
             return this;
         }
 

@@ -1,0 +1,28 @@
+package io.secretrun.process;
+
+import io.secretrun.linux.ErrnoException;
+import io.secretrun.linux.Libc;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Protects the secret-run process itself, which holds the passphrase and the plaintext for a while and then lives
+ * beside the app: non-dumpable ({@code PR_SET_DUMPABLE 0}), so a process of the same user (the app, or code that
+ * later runs as the app's user) can neither ptrace it nor read its {@code /proc/PID/mem} or {@code environ}, and the
+ * kernel writes no core dump of it.
+ */
+public final class SelfProtection {
+    private static final Logger LOG = LoggerFactory.getLogger(SelfProtection.class);
+
+    private SelfProtection() {
+    }
+
+    /** Called first thing in {@code main}. A failure is logged, not fatal: the other protections still hold. */
+    public static void apply() {
+        try {
+            Libc.prctl(Libc.PR_SET_DUMPABLE, 0);
+        } catch (ErrnoException | RuntimeException e) {
+            LOG.warn("cannot make secret-run non-dumpable: {}", e.getMessage());
+        }
+    }
+}
