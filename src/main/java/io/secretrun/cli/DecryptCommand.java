@@ -46,6 +46,9 @@ final class DecryptCommand implements Callable<Integer> {
     public Integer call() throws SecretRunException {
         logging.apply();
         Path target = "-".equals(output) ? null : Main.plaintextPath(encrypted, output == null ? null : Path.of(output));
+        if (target != null) {
+            AtomicFile.check(target);
+        }
         byte[] message = EncryptedFile.read(encrypted, maxSize);
         SecretBytes plaintext;
         try (SecretBytes secret = passphrase.source().read()) {

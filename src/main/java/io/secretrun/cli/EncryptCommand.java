@@ -63,6 +63,7 @@ final class EncryptCommand implements Callable<Integer> {
         EncryptOptions options = EncryptOptions.defaults().withArmor(!noArmor)
                 .withCipher(EncryptOptions.cipherByName(cipher)).withS2kCount(s2kCount);
         Path target = output != null ? output : input.resolveSibling(input.getFileName() + ".enc");
+        AtomicFile.check(target);
         try (SecretBytes plaintext = readInput(); SecretBytes secret = passphrase.source().read()) {
             byte[] encrypted = SymmetricEncryptor.encrypt(plaintext, secret, options);
             try (SecretBytes content = SecretBytes.wrap(encrypted)) {

@@ -16,7 +16,11 @@ public final class AtomicFile {
     private AtomicFile() {
     }
 
-    public static void write(Path target, SecretBytes content) throws SecretRunException {
+    /**
+     * Fails (73) when {@code target} clearly cannot be written: no directory, or a directory in its place. Called
+     * before the passphrase is read, so a typo in the output path does not cost a one-time passphrase file.
+     */
+    public static void check(Path target) throws SecretRunException {
         Path absolute = target.toAbsolutePath();
         Path directory = absolute.getParent();
         if (directory == null || !Files.isDirectory(directory)) {
@@ -26,6 +30,12 @@ public final class AtomicFile {
         if (Files.isDirectory(absolute)) {
             throw SecretRunException.cantCreate("cannot create " + target + ": it is a directory");
         }
+    }
+
+    public static void write(Path target, SecretBytes content) throws SecretRunException {
+        check(target);
+        Path absolute = target.toAbsolutePath();
+        Path directory = absolute.getParent();
         Path temporary = directory.resolve("." + absolute.getFileName() + ".tmp-"
                 + Long.toHexString(ThreadLocalRandom.current().nextLong()));
         PlaintextFile.write(temporary, content);
