@@ -20,10 +20,9 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -32,26 +31,13 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** The {@code encrypt} and {@code decrypt} subcommands against the real gpg. */
 class EncryptDecryptIT {
-    @TempDir
-    static Path gpgDir;
-    static GpgFixture gpg;
+    @RegisterExtension
+    static final GpgFixture gpg = GpgFixture.perClass();
 
     @TempDir
     Path dir;
     Scenario s;
     Path input;
-
-    @BeforeAll
-    static void startGpg() {
-        gpg = GpgFixture.create(gpgDir);
-    }
-
-    @AfterAll
-    static void stopGpg() {
-        if (gpg != null) {
-            gpg.close();
-        }
-    }
 
     @BeforeEach
     void scenario() {

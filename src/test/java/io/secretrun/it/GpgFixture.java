@@ -17,20 +17,51 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * The real {@code gpg}, with a GNUPGHOME of its own, in batch mode with loopback pinentry: makes encrypted fixtures
  * and checks what secret-run writes. Fixtures use a low S2K count (65536) unless a test passes {@code --s2k-count}.
  */
-public final class GpgFixture implements AutoCloseable {
+public final class GpgFixture implements AutoCloseable, BeforeAllCallback, AfterAllCallback {
     /** Low iteration count that keeps the suite fast; tests about the defaults pass their own. */
     public static final String FAST_S2K_COUNT = "65536";
 
-    private final Path home;
+    private Path home;
+    /** The directory this fixture made for itself ({@link #perClass}), removed after the class. */
+    private Path ownDirectory;
     private final AtomicInteger counter = new AtomicInteger();
 
     private GpgFixture(Path home) {
         this.home = home;
+    }
+
+    /**
+     * One GNUPGHOME for a whole test class, made before its first test and removed after its last:
+     * {@code @RegisterExtension static final GpgFixture gpg = GpgFixture.perClass();}
+     */
+    public static GpgFixture perClass() {
+        return new GpgFixture(null);
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws IOException {
+        ownDirectory = Files.createTempDirectory("secret-run-gpg-");
+        home = create(ownDirectory).home;
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws IOException {
+        close();
+        if (ownDirectory != null) {
+            try (Stream<Path> paths = Files.walk(ownDirectory)) {
+                paths.sorted(Comparator.reverseOrder()).forEach(GpgFixture::deleteQuietly);
+            }
+        }
     }
 
     /**

@@ -15,10 +15,9 @@ import io.secretrun.error.ExitCode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Where the passphrase comes from, and what happens to its file. */
@@ -26,27 +25,14 @@ class PassphraseSourcesIT {
     /** The documented default passphrase file: tests that rely on its absence check for it. */
     static final Path DEFAULT_PASSPHRASE_FILE = Path.of("/etc/init-secrets/secretfile_pw");
 
-    @TempDir
-    static Path gpgDir;
-    static GpgFixture gpg;
+    @RegisterExtension
+    static final GpgFixture gpg = GpgFixture.perClass();
 
     @TempDir
     Path dir;
     Scenario s;
     Path copy;
     Path marker;
-
-    @BeforeAll
-    static void startGpg() {
-        gpg = GpgFixture.create(gpgDir);
-    }
-
-    @AfterAll
-    static void stopGpg() {
-        if (gpg != null) {
-            gpg.close();
-        }
-    }
 
     @BeforeEach
     void encrypt() {

@@ -15,10 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -34,9 +33,8 @@ class ReadOnceIT {
     static final String POLL_GONE = "i=0; while [ -e \"$P\" ]; do i=$((i+1)); "
             + "if [ $i -gt 500 ]; then exit 3; fi; sleep 0.01; done; echo $i > \"$N\"; ";
 
-    @TempDir
-    static Path gpgDir;
-    static GpgFixture gpg;
+    @RegisterExtension
+    static final GpgFixture gpg = GpgFixture.perClass();
 
     @TempDir
     Path dir;
@@ -45,18 +43,6 @@ class ReadOnceIT {
     Path polls;
     Path ready;
     Path got;
-
-    @BeforeAll
-    static void startGpg() {
-        gpg = GpgFixture.create(gpgDir);
-    }
-
-    @AfterAll
-    static void stopGpg() {
-        if (gpg != null) {
-            gpg.close();
-        }
-    }
 
     @BeforeEach
     void scenario() {
