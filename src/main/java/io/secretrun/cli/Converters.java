@@ -2,6 +2,7 @@ package io.secretrun.cli;
 
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.ITypeConverter;
@@ -31,6 +32,24 @@ final class Converters {
                 case "m" -> Duration.ofMinutes(amount);
                 default -> Duration.ofHours(amount);
             };
+        }
+    }
+
+    /** {@code N:M}, two exit codes 0..255: the app's code and the one to report instead. Blank: none. */
+    static final class ExitRemapConverter implements ITypeConverter<Map.Entry<Integer, Integer>> {
+        private static final Pattern REMAP = Pattern.compile("(\\d{1,3}):(\\d{1,3})");
+
+        @Override
+        public Map.Entry<Integer, Integer> convert(String value) {
+            if (value.isBlank()) {
+                return null;
+            }
+            Matcher m = REMAP.matcher(value.trim());
+            if (!m.matches() || Integer.parseInt(m.group(1)) > 255 || Integer.parseInt(m.group(2)) > 255) {
+                throw new TypeConversionException("'" + value + "' is not an exit code remapping N:M with N and M "
+                        + "from 0 to 255 (example: 143:0)");
+            }
+            return Map.entry(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
         }
     }
 

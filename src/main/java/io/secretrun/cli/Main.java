@@ -72,6 +72,9 @@ public final class Main implements Callable<Integer> {
     long maxSize;
 
     @Mixin
+    SupervisionOptions supervision;
+
+    @Mixin
     LoggingOptions logging;
 
     @Parameters(paramLabel = "COMMAND", arity = "0..*",
@@ -85,7 +88,8 @@ public final class Main implements Callable<Integer> {
             throw SecretRunException.usage("no COMMAND given (see secret-run --help)");
         }
         LaunchOptions options = new LaunchOptions(encrypted, plaintextPath(encrypted, plaintext),
-                passphrase.source(), passphrase.hiddenVariables(), deleteOn, readTimeout, maxSize, command);
+                passphrase.source(), passphrase.hiddenVariables(), deleteOn, readTimeout, maxSize, command,
+                supervision.supervision());
         return new Launch(options).run();
     }
 

@@ -6,7 +6,10 @@ import io.secretrun.openpgp.SymmetricDecryptor;
 import io.secretrun.place.PlaintextFile;
 import io.secretrun.process.Child;
 import io.secretrun.process.CommandResolver;
+import io.secretrun.process.Pid1;
 import io.secretrun.process.SignalRelay;
+import io.secretrun.process.TargetUser;
+import io.secretrun.process.UserSwitch;
 import io.secretrun.secret.SecretBytes;
 import io.secretrun.watch.ReadOnceWatcher;
 import io.secretrun.watch.ReadOnceWatcher.Reason;
@@ -17,7 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The launch, top to bottom: check the command, take the passphrase, decrypt and verify in memory, write the
- * plaintext, arm the read-once watcher, run the app, and remove the plaintext on every way out.
+ * plaintext, arm the read-once watcher, switch user if asked, run the app, and remove the plaintext on every way
+ * out. Meanwhile, as PID 1 (or subreaper), reap orphans and relay signals.
  *
  * <p>Fail closed: until the child runs, any error ends the launch with a {@link SecretRunException}, the child never
  * starts and no plaintext is left. Signals are caught from the start, so a stop request during decryption or
@@ -39,13 +43,21 @@ public final class Launch {
 
     /** Runs the launch and returns the child's exit code (128+N if signal N ended it). */
     public int run() throws SecretRunException {
-        // 1. A missing command must fail before a secret is touched (127/126).
+        // 1. A missing command, or a --user that cannot work, must fail before a secret is touched.
         CommandResolver.resolve(options.command().getFirst(), System.getenv("PATH"));
+        TargetUser user = options.supervision().user().isPresent()
+                ? TargetUser.resolve(options.supervision().user().get()) : null;
+        if (user != null) {
+            UserSwitch.check(user, options.plaintext());
+        }
 
-        // 2. From here on, TERM/INT/HUP remove whatever plaintext exists; later they also reach the child.
+        // 2. From here on, TERM/INT/HUP remove whatever plaintext exists; later they also reach the child. Orphans
+        //    re-parented to us are reaped from the moment the child exists.
         SignalRelay.install(this::onSignal);
         Thread cleanup = Thread.ofPlatform().unstarted(() -> removePlaintext(Reason.STOPPED));
         Runtime.getRuntime().addShutdownHook(cleanup);
+        Pid1.takeOverReaping();
+        Child.prepare(); // bind the native calls now, not while the plaintext waits on disk for the app
 
         try {
             // 3-5. Passphrase, decryption and verification, placement: the secret is in memory only until placed.
@@ -54,24 +66,33 @@ public final class Launch {
             try (SecretBytes plaintext = decrypt(message)) {
                 LOG.info("decrypted {} ({} bytes, integrity verified)", options.encrypted().getFileName(),
                         plaintext.length());
-                place(plaintext);
+                place(plaintext, user);
             }
 
-            // 6-7. Watch for the first reader, then start the app.
+            // 6-7. Watch for the first reader, become the app's user for good (if asked), then start the app.
             arm();
+            if (user != null) {
+                UserSwitch.drop(user);
+            }
             synchronized (lock) {
-                child = Child.start(options.command(), options.hiddenVariables());
+                child = Child.start(options.command(), options.hiddenVariables(),
+                        options.supervision().signalGroup());
             }
         } catch (SecretRunException | RuntimeException | Error e) {
             removePlaintext(Reason.FAILED);
             throw e;
         }
 
-        // 8. Wait for the app; whatever it did, the plaintext does not outlive it.
+        // 8. Wait for the app; whatever it did, the plaintext does not outlive it, nor does the app's process group.
         int status = child.waitFor();
         removePlaintext(Reason.CHILD_EXITED);
         LOG.info("{} exited with {}", child.name(), describeStatus(status));
-        return status;
+        child.stopGroup(options.supervision().killGrace());
+        int exitCode = options.supervision().remap(status);
+        if (exitCode != status) {
+            LOG.info("exit code {} remapped to {}", status, exitCode);
+        }
+        return exitCode;
     }
 
     private SecretBytes decrypt(byte[] message) throws SecretRunException {
@@ -80,11 +101,17 @@ public final class Launch {
         }
     }
 
-    /** Writes the plaintext under the lock, so a stop request either comes before (nothing written) or after. */
-    private void place(SecretBytes plaintext) throws SecretRunException {
+    /**
+     * Writes the plaintext under the lock, so a stop request either comes before (nothing written) or after; with
+     * {@code --user}, gives it to that user.
+     */
+    private void place(SecretBytes plaintext, TargetUser user) throws SecretRunException {
         synchronized (lock) {
             PlaintextFile.write(options.plaintext(), plaintext);
             plaintextWritten = true;
+            if (user != null) {
+                UserSwitch.chown(options.plaintext(), user);
+            }
         }
         LOG.info("wrote {} (mode 0600, deleted on first {})", options.plaintext(),
                 options.deleteOn().name().toLowerCase(java.util.Locale.ROOT));

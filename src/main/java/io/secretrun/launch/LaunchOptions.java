@@ -1,5 +1,6 @@
 package io.secretrun.launch;
 
+import io.secretrun.process.Supervision;
 import io.secretrun.secret.PassphraseSource;
 import io.secretrun.watch.DeleteOn;
 import java.nio.file.Path;
@@ -13,6 +14,7 @@ import java.util.Set;
  *
  * @param hiddenVariables environment variables the child must not inherit (the passphrase variable)
  * @param readTimeout     how long the plaintext may wait for its first reader; {@link Duration#ZERO} = no limit
+ * @param supervision     PID 1 duties: signal group, kill grace, exit code remapping, user switch
  */
 public record LaunchOptions(
         Path encrypted,
@@ -22,7 +24,8 @@ public record LaunchOptions(
         DeleteOn deleteOn,
         Duration readTimeout,
         long maxPlaintextBytes,
-        List<String> command) {
+        List<String> command,
+        Supervision supervision) {
 
     public LaunchOptions {
         Objects.requireNonNull(encrypted);
@@ -35,5 +38,6 @@ public record LaunchOptions(
         if (command.isEmpty()) {
             throw new IllegalArgumentException("no command");
         }
+        Objects.requireNonNull(supervision);
     }
 }

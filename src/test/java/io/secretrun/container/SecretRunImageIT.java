@@ -1,0 +1,270 @@
+package io.secretrun.container;
+
+import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import ch.qos.logback.classic.Level;
+import io.secretrun.container.Pod.ContainerSpec;
+import io.secretrun.container.Pod.Exited;
+import io.secretrun.container.Pod.Hardening;
+import io.secretrun.container.Pod.Mount;
+import io.secretrun.container.Pod.VolumeSpec;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.GenericContainer;
+import org.testcontainers.containers.output.OutputFrame.OutputType;
+
+/**
+ * The image, run by a real Docker engine: the Containerfile built on a local Java 25 base, an app image built FROM
+ * it, and the scenarios of a container start. Without an engine (or a static busybox to build the base) these tests
+ * are skipped, unless CI=true: then they fail instead.
+ */
+class SecretRunImageIT {
+    private static final boolean CI = "true".equalsIgnoreCase(System.getenv("CI"));
+
+    /** What examples/secrets.yaml.enc (and the ConfigMap in deploy/kubernetes) decrypts to. */
+    private static final String EXAMPLE_PLAINTEXT = """
+            # Example Home Assistant secrets (demo values only).
+            http_password: correct-horse-battery-staple
+            mqtt_password: 7f3c0a9e-demo-only
+            latitude_home: 52.3731
+            longitude_home: 4.8922
+            """;
+
+    private static final long APP_UID = 1000;
+
+    @TempDir
+    static Path work;
+
+    private static TestImages images;
+
+    @BeforeAll
+    static void buildImages() throws Exception {
+        quietDockerLogs();
+        boolean engine;
+        try {
+            engine = DockerClientFactory.instance().isDockerAvailable();
+        } catch (RuntimeException | Error e) {
+            engine = false;
+        }
+        require(engine, "no Docker engine reachable");
+        try {
+            images = TestImages.build(work);
+        } catch (TestImages.PrerequisiteMissing e) {
+            require(false, e.getMessage());
+        }
+    }
+
+    @AfterAll
+    static void removeImages() {
+        if (images != null) {
+            images.close();
+        }
+    }
+
+    private static void require(boolean condition, String why) {
+        if (!condition) {
+            if (CI) {
+                fail(why + ": with CI=true the container tests must run");
+            }
+            assumeTrue(false, why + ": container tests skipped");
+        }
+    }
+
+    private static void quietDockerLogs() {
+        for (String name : List.of("org.testcontainers", "tc", "com.github.dockerjava", "docker")) {
+            ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(name)).setLevel(Level.WARN);
+        }
+    }
+
+    // ---- the image on its own, with its defaults: /config/secrets.yaml.enc, /etc/init-secrets/secretfile_pw
+
+    /** The old setup's layout: /config and /etc/init-secrets owned by the app's user, mode 0700. */
+    private static List<VolumeSpec> plainVolumes() {
+        return List.of(new VolumeSpec("config", APP_UID, APP_UID, 0700),
+                new VolumeSpec("init-secrets", APP_UID, APP_UID, 0700));
+    }
+
+    private static ContainerSpec plainApp() {
+        return new ContainerSpec("app", null, List.of("test-app"), Map.of(),
+                List.of(new Mount("config", "/config", false), new Mount("init-secrets", "/etc/init-secrets", false)),
+                Hardening.IMAGE_DEFAULTS);
+    }
+
+    private static Pod plainPod(byte[] encrypted, String passphrase) throws Exception {
+        Pod pod = Pod.start(images.app, plainVolumes());
+        pod.write("config", "secrets.yaml.enc", encrypted, 0644, APP_UID, APP_UID);
+        if (passphrase != null) {
+            pod.write("init-secrets", "secretfile_pw", (passphrase + "\n").getBytes(StandardCharsets.UTF_8), 0600,
+                    APP_UID, APP_UID);
+        }
+        return pod;
+    }
+
+    private static byte[] exampleEncrypted() throws Exception {
+        return Files.readAllBytes(TestImages.PROJECT.resolve("examples/secrets.yaml.enc"));
+    }
+
+    private static String examplePassphrase() throws Exception {
+        return Files.readAllLines(TestImages.PROJECT.resolve("examples/passphrase")).getFirst();
+    }
+
+    private static String content(Map<String, String> reports) {
+        String encoded = reports.get("content_base64");
+        return encoded == null ? null : new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void theAppReadsTheDecryptedFileAndItIsGoneAfterTheFirstRead() throws Exception {
+        try (Pod pod = plainPod(exampleEncrypted(), examplePassphrase())) {
+            GenericContainer<?> app = pod.startApp(plainApp());
+            String stdout = app.getLogs(OutputType.STDOUT);
+            Map<String, String> reports = Pod.reports(stdout);
+            String context = stdout + app.getLogs(OutputType.STDERR);
+            assertAll(
+                    () -> assertEquals(EXAMPLE_PLAINTEXT, content(reports), context),
+                    () -> assertEquals("gone", reports.get("plaintext_after_open"), context),
+                    () -> assertEquals("secrets.yaml.enc", reports.get("secrets_dir").strip(), context),
+                    () -> assertEquals("secrets.yaml.enc", pod.shell("ls -A /pod/config").strip(), "seen from outside"),
+                    // the launcher execs the JVM: PID 1 is secret-run itself, not a shell
+                    () -> assertTrue(reports.get("pid1").startsWith("/opt/java/openjdk/bin/java ")
+                            && reports.get("pid1").contains("secret-run.jar"), reports.get("pid1")),
+                    () -> assertEquals("uid=1000 gid=1000 groups=1000", "uid=" + reports.get("uid"), context));
+        }
+    }
+
+    @Test
+    void dockerStopReachesTheAppAndTheContainerExitsWithTheAppsCode() throws Exception {
+        try (Pod pod = plainPod(exampleEncrypted(), examplePassphrase())) {
+            GenericContainer<?> app = pod.startApp(plainApp().withEnv("TEST_APP_EXIT_ON_TERM", "7"));
+            long start = System.nanoTime();
+            Exited exited = pod.stop(app, "app", Duration.ofSeconds(20));
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertAll(
+                    () -> assertEquals(7, exited.exitCode(), exited.output()),
+                    () -> assertEquals("TERM", Pod.reports(exited.stdout()).get("signal"), exited.output()),
+                    () -> assertTrue(millis < 10_000, "docker stop took " + millis + " ms: the app did not get "
+                            + "SIGTERM and was killed after the grace period"));
+        }
+    }
+
+    @Test
+    void thePassphraseFileIsGoneAfterStart() throws Exception {
+        try (Pod pod = plainPod(exampleEncrypted(), examplePassphrase())) {
+            GenericContainer<?> app = pod.startApp(plainApp());
+            Map<String, String> reports = Pod.reports(app.getLogs(OutputType.STDOUT));
+            assertAll(
+                    () -> assertEquals("gone", reports.get("passphrase_file")),
+                    () -> assertEquals("", pod.shell("ls -A /pod/init-secrets").strip(), "seen from outside"));
+        }
+    }
+
+    @Test
+    void aWrongPassphraseEndsTheContainerWithCode77AndNoPlaintext() throws Exception {
+        try (Pod pod = plainPod(exampleEncrypted(), "not the passphrase")) {
+            Exited exited = pod.runToExit(plainApp());
+            assertAll(
+                    () -> assertEquals(77, exited.exitCode(), exited.output()),
+                    () -> assertFalse(exited.stdout().contains("test-app: started"), "the app must not start"),
+                    () -> assertTrue(exited.stderr().toLowerCase().contains("passphrase"), exited.output()),
+                    () -> assertFalse(exited.stderr().contains("\tat "), "no stack trace: " + exited.output()),
+                    () -> assertEquals("secrets.yaml.enc", pod.shell("ls -A /pod/config").strip(),
+                            "no plaintext may exist"));
+        }
+    }
+
+    @Test
+    void aFileMadeBySecretEncryptInTheImageIsDecryptedByALaunch() throws Exception {
+        String secrets = "api_key: " + UUID.randomUUID() + "\nnote: made by secret_encrypt in the image\n";
+        String passphrase = "passphrase " + UUID.randomUUID();
+        try (Pod pod = Pod.start(images.app, plainVolumes())) {
+            pod.write("config", "secrets.yaml", secrets.getBytes(StandardCharsets.UTF_8), 0600, APP_UID, APP_UID);
+            pod.write("init-secrets", "secretfile_pw", (passphrase + "\n").getBytes(StandardCharsets.UTF_8), 0600,
+                    APP_UID, APP_UID);
+
+            // the old script's name and defaults: /config/secrets.yaml -> /config/secrets.yaml.enc, passphrase file
+            // deleted afterwards
+            Exited encrypt = pod.runToExit(plainApp().withEntrypoint(List.of("secret_encrypt")).withCommand(null));
+            assertEquals(0, encrypt.exitCode(), encrypt.output());
+            assertEquals("", pod.shell("ls -A /pod/init-secrets").strip(), "secret_encrypt deletes the passphrase");
+            assertEquals("-----BEGIN PGP MESSAGE-----", pod.shell("head -n 1 /pod/config/secrets.yaml.enc").strip());
+            assertEquals("600 1000", pod.shell("stat -c '%a %u' /pod/config/secrets.yaml.enc").strip());
+
+            // secret_decrypt with DONT_DELETE_PWFILE set keeps the passphrase file, as the old scripts did
+            pod.shell("rm /pod/config/secrets.yaml");
+            pod.write("init-secrets", "secretfile_pw", (passphrase + "\n").getBytes(StandardCharsets.UTF_8), 0600,
+                    APP_UID, APP_UID);
+            Exited decrypt = pod.runToExit(plainApp().withEntrypoint(List.of("secret_decrypt"))
+                    .withCommand(List.of("-o", "-")).withEnv("DONT_DELETE_PWFILE", "1"));
+            assertEquals(0, decrypt.exitCode(), decrypt.output());
+            assertEquals(secrets, decrypt.stdout());
+            assertEquals("secretfile_pw", pod.shell("ls -A /pod/init-secrets").strip());
+
+            // and a launch hands it to the app, read once
+            GenericContainer<?> app = pod.startApp(plainApp());
+            Map<String, String> reports = Pod.reports(app.getLogs(OutputType.STDOUT));
+            assertAll(
+                    () -> assertEquals(secrets, content(reports)),
+                    () -> assertEquals("gone", reports.get("plaintext_after_open")),
+                    () -> assertEquals("gone", reports.get("passphrase_file")));
+        }
+    }
+
+    // ---- the pod of deploy/kubernetes: its volumes, init container and securityContext, read from the manifest
+
+    @Test
+    void allOfItWorksWithThePodsHardeningTakenFromTheManifest() throws Exception {
+        KubernetesPod kubernetes = new KubernetesPod(KubernetesManifests.load());
+        try (Pod pod = Pod.start(images.app, kubernetes.volumes())) {
+            for (KubernetesPod.ProjectedFile file : kubernetes.projectedFiles()) {
+                pod.write(file.volume(), file.path(), file.content(), file.mode(), 0, file.gid());
+            }
+            for (ContainerSpec init : kubernetes.initContainers()) {
+                Exited exited = pod.runToExit(init);
+                assertEquals(0, exited.exitCode(), exited.output());
+            }
+            assertEquals("400 1000 secretfile_pw",
+                    pod.shell("cd /pod/init-secrets && stat -c '%a %u %n' *").strip(),
+                    "the init container leaves the passphrase for the app's user only");
+
+            // the manifest's app container, with the test app as its command (the manifest names a placeholder)
+            ContainerSpec appSpec = kubernetes.container("app").withCommand(List.of("test-app"));
+            GenericContainer<?> app = pod.startApp(appSpec);
+            String stdout = app.getLogs(OutputType.STDOUT);
+            Map<String, String> reports = Pod.reports(stdout);
+            String context = stdout + app.getLogs(OutputType.STDERR);
+            assertAll(
+                    () -> assertEquals(EXAMPLE_PLAINTEXT, content(reports), context),
+                    () -> assertEquals("gone", reports.get("plaintext_after_open"), context),
+                    () -> assertEquals("gone", reports.get("passphrase_file"), context),
+                    () -> assertEquals("", pod.shell("ls -A /pod/config /pod/init-secrets | grep -v '^/pod\\|^$' "
+                            + "|| true").strip(), "no plaintext or passphrase left in the pod's volumes"),
+                    () -> assertEquals("1000 gid=1000 groups=1000", reports.get("uid"), context),
+                    () -> assertEquals("0000000000000000", reports.get("CapEff"), "capabilities dropped"),
+                    () -> assertEquals("1", reports.get("NoNewPrivs"), "allowPrivilegeEscalation: false"),
+                    () -> assertEquals("2", reports.get("Seccomp"), "seccompProfile RuntimeDefault: filter mode"),
+                    () -> assertEquals("read-only", reports.get("rootfs"), "readOnlyRootFilesystem"));
+
+            Exited exited = pod.stop(app, "app", Duration.ofSeconds(20));
+            assertAll(
+                    () -> assertEquals(42, exited.exitCode(), exited.output()),
+                    () -> assertEquals("TERM", Pod.reports(exited.stdout()).get("signal"), exited.output()));
+        }
+    }
+}
