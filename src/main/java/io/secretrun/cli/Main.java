@@ -4,6 +4,7 @@ import io.secretrun.error.ExitCode;
 import io.secretrun.error.SecretRunException;
 import io.secretrun.launch.Launch;
 import io.secretrun.launch.LaunchOptions;
+import io.secretrun.log.StartupTimer;
 import io.secretrun.watch.DeleteOn;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -83,7 +84,9 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() throws SecretRunException {
+        StartupTimer.mark("parse");
         logging.apply();
+        StartupTimer.mark("logging");
         if (command == null || command.isEmpty()) {
             throw SecretRunException.usage("no COMMAND given (see secret-run --help)");
         }
@@ -109,6 +112,7 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        StartupTimer.mark("main");
         System.exit(execute(args));
     }
 

@@ -2,6 +2,7 @@ package io.secretrun.launch;
 
 import io.secretrun.error.ExitCode;
 import io.secretrun.error.SecretRunException;
+import io.secretrun.log.StartupTimer;
 import io.secretrun.openpgp.SymmetricDecryptor;
 import io.secretrun.place.PlaintextFile;
 import io.secretrun.process.Child;
@@ -50,6 +51,7 @@ public final class Launch {
         if (user != null) {
             UserSwitch.check(user, options.plaintext());
         }
+        StartupTimer.mark("command-check");
 
         // 2. From here on, TERM/INT/HUP remove whatever plaintext exists; later they also reach the child. Orphans
         //    re-parented to us are reaped from the moment the child exists.
@@ -57,20 +59,26 @@ public final class Launch {
         Thread cleanup = Thread.ofPlatform().unstarted(() -> removePlaintext(Reason.STOPPED));
         Runtime.getRuntime().addShutdownHook(cleanup);
         Pid1.takeOverReaping();
+        StartupTimer.mark("signals+reaping");
         Child.prepare(); // bind the native calls now, not while the plaintext waits on disk for the app
+        StartupTimer.mark("spawn-prepare");
 
         try {
             // 3-5. Passphrase, decryption and verification, placement: the secret is in memory only until placed.
             byte[] message = EncryptedFile.read(options.encrypted(), options.maxPlaintextBytes());
             PlaintextFile.prepare(options.plaintext());
+            StartupTimer.mark("read-input");
             try (SecretBytes plaintext = decrypt(message)) {
+                StartupTimer.mark("decrypt");
                 LOG.info("decrypted {} ({} bytes, integrity verified)", options.encrypted().getFileName(),
                         plaintext.length());
                 place(plaintext, user);
             }
+            StartupTimer.mark("write");
 
             // 6-7. Watch for the first reader, become the app's user for good (if asked), then start the app.
             arm();
+            StartupTimer.mark("arm-watcher");
             if (user != null) {
                 UserSwitch.drop(user);
             }
@@ -78,6 +86,8 @@ public final class Launch {
                 child = Child.start(options.command(), options.hiddenVariables(),
                         options.supervision().signalGroup());
             }
+            StartupTimer.mark("spawn");
+            StartupTimer.log(LOG);
         } catch (SecretRunException | RuntimeException | Error e) {
             removePlaintext(Reason.FAILED);
             throw e;
@@ -97,6 +107,7 @@ public final class Launch {
 
     private SecretBytes decrypt(byte[] message) throws SecretRunException {
         try (SecretBytes passphrase = options.passphrase().read()) {
+            StartupTimer.mark("passphrase");
             return SymmetricDecryptor.decrypt(message, passphrase, options.maxPlaintextBytes());
         }
     }
