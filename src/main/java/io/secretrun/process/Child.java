@@ -33,7 +33,6 @@ public final class Child {
     private final Object lock = new Object();
     private boolean exited;
     private int exitStatus;
-    private Reaper reaper;
 
     private Child(int pid, String name, boolean signalGroup, Terminal terminal) {
         this.pid = pid;
@@ -60,10 +59,11 @@ public final class Child {
             throws SecretRunException {
         Terminal terminal = Terminal.detect();
         boolean terminalInChild = terminal != null && Spawn.tcsetpgrpInChildAvailable();
-        int pid;
+        List<byte[]> environment = Spawn.environmentWithout(hiddenVariables);
+        Child child;
         try {
-            pid = Spawn.spawn(command, Spawn.environmentWithout(hiddenVariables),
-                    terminalInChild ? Terminal.STDIN : -1);
+            child = Reaper.spawn(() -> Spawn.spawn(command, environment, terminalInChild ? Terminal.STDIN : -1),
+                    pid -> new Child(pid, command.getFirst(), signalGroup, terminal));
         } catch (ErrnoException e) {
             String what = command.getFirst();
             throw switch (e.errno()) {
@@ -72,8 +72,7 @@ public final class Child {
                         + Errno.describe(e.errno()));
             };
         }
-        Child child = new Child(pid, what(command), signalGroup, terminal);
-        child.reaper = Reaper.start(child);
+        int pid = child.pid;
         if (terminal != null && !terminalInChild) {
             // musl has no posix_spawn_file_actions_addtcsetpgrp_np: hand over from here, and resume the group in
             // case the app touched the terminal first and was stopped for it (SIGTTIN/SIGTTOU).
@@ -86,10 +85,6 @@ public final class Child {
         }
         LOG.info("started {} (pid {}{})", child.name, pid, terminal != null ? ", foreground of the terminal" : "");
         return child;
-    }
-
-    private static String what(List<String> command) {
-        return command.getFirst();
     }
 
     public int pid() {
@@ -138,8 +133,8 @@ public final class Child {
     }
 
     /** How many orphans (processes re-parented to us) have been reaped so far. */
-    public int orphansReaped() {
-        return reaper.orphansReaped();
+    public static int orphansReaped() {
+        return Reaper.orphansReaped();
     }
 
     /**

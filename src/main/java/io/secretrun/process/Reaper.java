@@ -5,47 +5,70 @@ import io.secretrun.linux.ProcessCalls;
 import io.secretrun.linux.ProcessCalls.ChildEvent;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one thread that waits for children: it reaps the app and every orphan the kernel re-parents to us (we are
- * PID 1, or a child subreaper), so no zombie stays in the process table.
+ * The one thread of the process that waits for children: it reaps the app and every orphan the kernel re-parents
+ * to us (we are PID 1, or a child subreaper), so no zombie stays in the process table.
  *
  * <h2>Why reaping orphans cannot steal the app's exit status</h2>
  * There is exactly one waiter in this process: this thread. The app is started with posix_spawnp, not with the
  * JDK's ProcessBuilder, so no JDK "process reaper" thread exists to race us, and nothing else in secret-run calls
  * wait. A wait for any child ({@code P_ALL}) therefore hands us the app's status like any other, and we keep it.
  *
- * <p>Each event is first peeked with {@code WNOWAIT}, which leaves the child a zombie. For the app, its exit is
- * recorded (under {@link Child}'s lock) while it is still a zombie, and only then is it reaped with
- * {@code waitid(P_PID, pid)}. Its pid cannot be reused before it is reaped, so a signal that {@link Child} sends
- * under the same lock can never reach a stranger that inherited the pid.
+ * <p>Each event is first peeked with {@code WNOWAIT}, which leaves the child a zombie. The pid is looked up among
+ * the children we spawned: {@link #spawn} starts a child and registers it under one lock, which the lookup takes
+ * too, so a child that exits at once is never mistaken for an orphan. For one of ours, its exit is recorded (under
+ * {@link Child}'s lock) while it is still a zombie, and only then is it reaped with {@code waitid(P_PID, pid)}: its
+ * pid cannot be reused before that, so a signal {@link Child} sends under the same lock never reaches a stranger
+ * that inherited the pid. Anything else is an orphan: reaped and counted.
  *
  * <p>{@code ECHILD} means no child is left, and so no descendant either (an orphan always becomes our child): the
- * thread ends.
+ * thread sleeps until the next spawn.
  */
 final class Reaper implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(Reaper.class);
 
-    private final Child child;
-    private final AtomicInteger orphansReaped = new AtomicInteger();
+    /** Guards the registry and the spawn generation; {@link #spawn} holds it across posix_spawnp. */
+    private static final Object LOCK = new Object();
+    private static final Map<Integer, Child> CHILDREN = new HashMap<>();
+    private static final AtomicInteger ORPHANS_REAPED = new AtomicInteger();
+    private static long generation;
+    private static Thread thread;
 
-    private Reaper(Child child) {
-        this.child = child;
+    private Reaper() {
     }
 
-    /** Starts reaping; call right after the app was spawned (before that there is no child to wait for). */
-    static Reaper start(Child child) {
-        Reaper reaper = new Reaper(child);
-        // A platform thread: it blocks in waitid(2) through a native call, which would pin a virtual thread anyway.
-        Thread.ofPlatform().name("secret-run-reaper").daemon().start(reaper);
-        return reaper;
+    /** Something that spawns one process and returns its pid. */
+    interface Spawner<E extends Exception> {
+        int spawn() throws E;
     }
 
-    int orphansReaped() {
-        return orphansReaped.get();
+    /**
+     * Spawns a child and registers it for reaping, atomically with respect to the reaper; starts the reaper
+     * thread on first use.
+     */
+    static <E extends Exception> Child spawn(Spawner<E> spawner, java.util.function.IntFunction<Child> wrap)
+            throws E {
+        synchronized (LOCK) {
+            Child child = wrap.apply(spawner.spawn());
+            CHILDREN.put(child.pid(), child);
+            generation++;
+            LOCK.notifyAll();
+            if (thread == null) {
+                // A platform thread: it blocks in waitid(2) in a native call, which would pin a virtual thread.
+                thread = Thread.ofPlatform().name("secret-run-reaper").daemon().start(new Reaper());
+            }
+            return child;
+        }
+    }
+
+    static int orphansReaped() {
+        return ORPHANS_REAPED.get();
     }
 
     @Override
@@ -53,17 +76,24 @@ final class Reaper implements Runnable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment info = ProcessCalls.newSiginfo(arena);
             while (true) {
+                long observed;
+                synchronized (LOCK) {
+                    observed = generation;
+                }
                 ChildEvent event = ProcessCalls.waitid(ProcessCalls.P_ALL, 0, info,
                         ProcessCalls.WEXITED | ProcessCalls.WSTOPPED | ProcessCalls.WNOWAIT);
                 if (event == null) {
-                    LOG.debug("no children left; reaped {} orphan(s)", orphansReaped.get());
-                    return;
+                    awaitSpawnAfter(observed);
+                    continue;
                 }
-                boolean isApp = event.pid() == child.pid();
+                Child child;
+                synchronized (LOCK) {
+                    child = CHILDREN.get(event.pid());
+                }
                 if (event.stopped()) {
                     // consume the stop report, or the peek above would return it forever
                     ProcessCalls.waitid(ProcessCalls.P_PID, event.pid(), info, ProcessCalls.WSTOPPED);
-                    if (isApp) {
+                    if (child != null) {
                         child.stopped(event.status());
                     }
                     continue;
@@ -71,21 +101,37 @@ final class Reaper implements Runnable {
                 if (!event.exited()) {
                     continue;
                 }
-                if (isApp) {
+                if (child != null) {
                     child.exiting(event.shellStatus());
                 }
                 ProcessCalls.waitid(ProcessCalls.P_PID, event.pid(), info, ProcessCalls.WEXITED);
-                if (isApp) {
+                if (child != null) {
+                    synchronized (LOCK) {
+                        CHILDREN.remove(event.pid());
+                    }
                     child.exited();
                 } else {
-                    orphansReaped.incrementAndGet();
+                    ORPHANS_REAPED.incrementAndGet();
                     LOG.debug("reaped orphan {} ({})", event.pid(), event.shellStatus());
                 }
             }
         } catch (ErrnoException | RuntimeException e) {
             // Cannot happen short of a kernel or libc surprise; the app's status would be lost, so say so loudly.
             LOG.error("reaper failed: {}", e.toString());
-            child.reaperFailed(e);
+            synchronized (LOCK) {
+                CHILDREN.values().forEach(c -> c.reaperFailed(e));
+            }
+        } catch (InterruptedException e) {
+            LOG.debug("reaper interrupted");
+        }
+    }
+
+    /** No child at all: sleep until a spawn later than {@code observed}. */
+    private static void awaitSpawnAfter(long observed) throws InterruptedException {
+        synchronized (LOCK) {
+            while (generation == observed) {
+                LOCK.wait();
+            }
         }
     }
 }
