@@ -24,7 +24,6 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "secret-run", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         sortOptions = false, usageHelpAutoWidth = true,
-        subcommands = {EncryptCommand.class, DecryptCommand.class, CommandLine.HelpCommand.class},
         description = {
             "Decrypts an OpenPGP-encrypted secrets file, writes it where COMMAND expects it, deletes it the moment "
                     + "COMMAND first opens it, and runs COMMAND as its child.",
@@ -135,8 +134,32 @@ public final class Main implements Callable<Integer> {
                     LOG.debug("internal error", e);
                     return ExitCode.SOFTWARE.code();
                 });
+        if (mayNameASubcommand(args)) {
+            for (Object sub : SUBCOMMANDS) {
+                commandLine.addSubcommand(sub);
+            }
+        }
         commandLine.getSubcommands().values().forEach(sub -> sub.setCaseInsensitiveEnumValuesAllowed(true));
         return commandLine.execute(args);
+    }
+
+    /**
+     * The subcommands, added only when an argument could select one or the usage (which lists them) may be printed:
+     * picocli builds a command's whole model from its annotations when it is added, and a launch, which never
+     * uses them, then starts faster. Where no argument names one, picocli could not select one anyway.
+     */
+    private static final List<Class<?>> SUBCOMMANDS =
+            List.of(EncryptCommand.class, DecryptCommand.class, CommandLine.HelpCommand.class);
+    private static final java.util.Set<String> SUBCOMMAND_WORDS = java.util.Set.of("encrypt", "secret_encrypt",
+            "decrypt", "secret_decrypt", "help", "-h", "--help");
+
+    static boolean mayNameASubcommand(String... args) {
+        for (String arg : args) {
+            if (SUBCOMMAND_WORDS.contains(arg)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static final class Version implements CommandLine.IVersionProvider {
