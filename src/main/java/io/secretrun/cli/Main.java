@@ -36,6 +36,10 @@ import picocli.CommandLine.Parameters;
             "73:plaintext cannot be created", "77:wrong passphrase",
             "126:COMMAND not executable", "127:COMMAND not found"})
 public final class Main implements Callable<Integer> {
+    static {
+        StartupTimer.mark("jvm"); // before the first logger: SLF4J and Logback start with it
+    }
+
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
     static final Path DEFAULT_ENCRYPTED = Path.of("/config/secrets.yaml.enc");
@@ -111,7 +115,7 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        StartupTimer.mark("main");
+        StartupTimer.mark("logback-init");
         System.exit(execute(args));
     }
 
