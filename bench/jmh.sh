@@ -11,7 +11,7 @@ mkdir -p target/bench
     -Dmdep.outputFile=target/bench/jmh.classpath
 machine
 cmd=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED
-    -cp "target/test-classes:target/classes:$(cat target/bench/jmh.classpath)" org.openjdk.jmh.Main "$@")
-echo "command: java -cp target/test-classes:target/classes:<test classpath> org.openjdk.jmh.Main $*"
+    -cp "target/jmh-classes:target/classes:$(cat target/bench/jmh.classpath)" org.openjdk.jmh.Main "$@")
+echo "command: java -cp target/jmh-classes:target/classes:<test classpath> org.openjdk.jmh.Main $*"
 "${cmd[@]}"
 echo "load average after: $(load)"
