@@ -46,7 +46,13 @@ public final class ProcessCalls {
         MethodHandle h = Waitid.H;
         h = Pgrp.TCGETPGRP;
         h = Pgrp.TCSETPGRP;
+        h = Ids.SETGROUPS;
+        h = Ids.SETRESGID;
+        h = Ids.SETRESUID;
+        h = Ids.SETUID;
+        h = Ids.LCHOWN;
         getpgrp();
+        geteuid();
         Libc.isatty(0);
         try {
             Libc.kill(Libc.getpid(), 0);

@@ -48,6 +48,10 @@ public final class Child {
     public static void prepare() {
         Spawn.prepare();
         ProcessCalls.prepare();
+        // exercise what start() runs before posix_spawnp, and start the reaper (it waits for the first spawn)
+        Spawn.environmentWithout(Set.of());
+        Terminal.prepare();
+        Reaper.start();
     }
 
     /**

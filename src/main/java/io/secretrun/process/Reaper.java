@@ -59,11 +59,18 @@ final class Reaper implements Runnable {
             CHILDREN.put(child.pid(), child);
             generation++;
             LOCK.notifyAll();
+            start();
+            return child;
+        }
+    }
+
+    /** Starts the reaper thread if it is not running yet; before the first spawn it just waits for one. */
+    static void start() {
+        synchronized (LOCK) {
             if (thread == null) {
                 // A platform thread: it blocks in waitid(2) in a native call, which would pin a virtual thread.
                 thread = Thread.ofPlatform().name("secret-run-reaper").daemon().start(new Reaper());
             }
-            return child;
         }
     }
 

@@ -50,6 +50,11 @@ final class Terminal {
         return new Terminal(ownGroup);
     }
 
+    /** Loads this class ahead of time (see {@link Child#prepare}). */
+    static void prepare() {
+        // nothing: loading and initializing the class is the point
+    }
+
     /** Makes {@code group} the foreground group (used where the C library cannot do it inside the child). */
     void handTo(int group) throws ErrnoException {
         ProcessCalls.tcsetpgrp(STDIN, group);

@@ -48,6 +48,13 @@ public final class UserSwitch {
             throw SecretRunException.usage("--user " + user.spec() + " needs secret-run to start as root (it runs as "
                     + "uid " + Integer.toUnsignedString(euid) + "); run the app as this user without --user");
         }
+        // Run the verification once now (our ids are root's, so it fails quietly): its first run costs some 100 ms
+        // of class loading that would otherwise fall between writing the plaintext and starting the app.
+        try {
+            verifyAllThreads(user);
+        } catch (SecretRunException expected) {
+            // we are still root
+        }
         Path directory = plaintext.toAbsolutePath().getParent();
         if (directory != null && Files.isDirectory(directory) && !canDeleteIn(directory, user)) {
             throw SecretRunException.cantCreate("--user " + user.spec() + ": the plaintext's directory " + directory

@@ -86,13 +86,18 @@ class Pid1IT {
         assertEquals("0", Files.readString(h.file("zombies")).trim(), "zombies in the namespace");
     }
 
-    /** Counts the sleeps whose parent is ours (PID 1 here, secret-run as subreaper elsewhere). */
+    /**
+     * Counts the sleeps whose parent is ours (PID 1 here, secret-run as subreaper elsewhere), ends them, and waits
+     * (bounded) until none is left, not even as a zombie.
+     */
     static final String ORPHANS_SCRIPT = """
             P=$PPID
             mine() { n=0; for d in /proc/[0-9]*; do
                 grep -qs '^Name:.sleep$' $d/status && grep -qs "^PPid:.$P\\$" $d/status && n=$((n+1)); done; echo $n; }
-            (for i in $(seq 100); do sleep 2 & done)
+            rm -f orphan-pids
+            (for i in $(seq 100); do sleep 300 & echo $! >> orphan-pids; done)
             mine > orphans
+            kill $(cat orphan-pids)
             i=0; while [ "$(mine)" != 0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
             mine > left
             grep -ls '^State:.Z' /proc/[0-9]*/status | wc -l | tr -d ' ' > zombies

@@ -216,10 +216,14 @@ final class SecretRunHarness implements AutoCloseable {
         }
 
         /** Sends {@code signal} to secret-run itself, as a container runtime would. */
-        void signal(String signal) throws IOException, InterruptedException {
-            Process kill = new ProcessBuilder("kill", "-s", signal, String.valueOf(pid())).inheritIO().start();
-            assertEquals(0, kill.waitFor(), "kill -s " + signal);
+        void signal(String signal) throws IOException {
+            // kill(2) directly: a slim CI image may lack the kill binary (procps)
+            io.secretrun.linux.Libc.kill((int) pid(), SIGNALS.get(signal));
         }
+
+        /** Linux (x86_64, aarch64) numbers of the signals the tests send. */
+        private static final Map<String, Integer> SIGNALS = Map.of("HUP", 1, "INT", 2, "QUIT", 3, "USR1", 10,
+                "USR2", 12, "ALRM", 14, "TERM", 15, "CONT", 18, "TSTP", 20, "WINCH", 28);
 
         /** Waits (bounded) for secret-run to exit and returns its exit code. */
         int exitCode() throws InterruptedException {
