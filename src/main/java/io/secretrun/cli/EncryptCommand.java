@@ -1,8 +1,8 @@
 package io.secretrun.cli;
 
 import io.secretrun.error.SecretRunException;
-import io.secretrun.openpgp.SymmetricEncryptor;
 import io.secretrun.openpgp.EncryptOptions;
+import io.secretrun.openpgp.SymmetricEncryptor;
 import io.secretrun.place.AtomicFile;
 import io.secretrun.secret.SecretBytes;
 import java.io.IOException;

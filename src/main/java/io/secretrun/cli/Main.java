@@ -5,6 +5,7 @@ import io.secretrun.error.SecretRunException;
 import io.secretrun.launch.Launch;
 import io.secretrun.launch.LaunchOptions;
 import io.secretrun.process.SelfProtection;
+import io.secretrun.log.StartupTimer;
 import io.secretrun.watch.DeleteOn;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,7 +25,6 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "secret-run", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         sortOptions = false, usageHelpAutoWidth = true,
-        subcommands = {EncryptCommand.class, DecryptCommand.class, CommandLine.HelpCommand.class},
         description = {
             "Decrypts an OpenPGP-encrypted secrets file, writes it where COMMAND expects it, deletes it the moment "
                     + "COMMAND first opens it, and runs COMMAND as its child.",
@@ -37,6 +37,10 @@ import picocli.CommandLine.Parameters;
             "73:plaintext cannot be created", "77:wrong passphrase",
             "126:COMMAND not executable", "127:COMMAND not found"})
 public final class Main implements Callable<Integer> {
+    static {
+        StartupTimer.mark("jvm"); // before the first logger: SLF4J and Logback start with it
+    }
+
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
     static final Path DEFAULT_ENCRYPTED = Path.of("/config/secrets.yaml.enc");
@@ -84,7 +88,9 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() throws SecretRunException {
+        StartupTimer.mark("parse");
         logging.apply();
+        StartupTimer.mark("logging");
         if (command == null || command.isEmpty()) {
             throw SecretRunException.usage("no COMMAND given (see secret-run --help)");
         }
@@ -111,6 +117,7 @@ public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
         SelfProtection.apply();
+        StartupTimer.mark("logback-init");
         System.exit(execute(args));
     }
 
@@ -133,8 +140,32 @@ public final class Main implements Callable<Integer> {
                     LOG.debug("internal error", e);
                     return ExitCode.SOFTWARE.code();
                 });
+        if (mayNameASubcommand(args)) {
+            for (Object sub : SUBCOMMANDS) {
+                commandLine.addSubcommand(sub);
+            }
+        }
         commandLine.getSubcommands().values().forEach(sub -> sub.setCaseInsensitiveEnumValuesAllowed(true));
         return commandLine.execute(args);
+    }
+
+    /**
+     * The subcommands, added only when an argument could select one or the usage (which lists them) may be printed:
+     * picocli builds a command's whole model from its annotations when it is added, and a launch, which never
+     * uses them, then starts faster. Where no argument names one, picocli could not select one anyway.
+     */
+    private static final List<Class<?>> SUBCOMMANDS =
+            List.of(EncryptCommand.class, DecryptCommand.class, CommandLine.HelpCommand.class);
+    private static final java.util.Set<String> SUBCOMMAND_WORDS = java.util.Set.of("encrypt", "secret_encrypt",
+            "decrypt", "secret_decrypt", "help", "-h", "--help");
+
+    static boolean mayNameASubcommand(String... args) {
+        for (String arg : args) {
+            if (SUBCOMMAND_WORDS.contains(arg)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     static final class Version implements CommandLine.IVersionProvider {

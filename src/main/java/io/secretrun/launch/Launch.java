@@ -2,6 +2,7 @@ package io.secretrun.launch;
 
 import io.secretrun.error.ExitCode;
 import io.secretrun.error.SecretRunException;
+import io.secretrun.log.StartupTimer;
 import io.secretrun.openpgp.SymmetricDecryptor;
 import io.secretrun.place.PlaintextFile;
 import io.secretrun.process.Child;
@@ -50,37 +51,61 @@ public final class Launch {
         if (user != null) {
             UserSwitch.check(user, options.plaintext());
         }
+        StartupTimer.mark("command-check");
 
-        // 2. From here on, TERM/INT/HUP remove whatever plaintext exists; later they also reach the child. Orphans
-        //    re-parented to us are reaped from the moment the child exists.
-        SignalRelay.install(this::onSignal);
-        Thread cleanup = Thread.ofPlatform().unstarted(() -> removePlaintext(Reason.STOPPED));
-        Runtime.getRuntime().addShutdownHook(cleanup);
-        Pid1.takeOverReaping();
-        Child.prepare(); // bind the native calls now, not while the plaintext waits on disk for the app
-
-        try {
-            // 3-5. Passphrase, decryption and verification, placement: the secret is in memory only until placed.
+        // 2. Decryption starts now, on its own thread and in its old order (read the file, check the plaintext's
+        //    place, take the passphrase, decrypt and verify in memory), while this thread does step 3: the S2K's
+        //    hashing overlaps the binding of native calls. Nothing is written before both are done.
+        BackgroundDecryption decryption = BackgroundDecryption.start(() -> {
             byte[] message = EncryptedFile.read(options.encrypted(), options.maxPlaintextBytes());
             PlaintextFile.prepare(options.plaintext());
-            try (SecretBytes plaintext = decrypt(message)) {
-                LOG.info("decrypted {} ({} bytes, integrity verified)", options.encrypted().getFileName(),
-                        plaintext.length());
-                place(plaintext, user);
-            }
+            StartupTimer.mark("read-input");
+            return decrypt(message);
+        });
+        boolean handedOver = false;
+        try {
+            // 3. From here on, TERM/INT/HUP remove whatever plaintext exists; later they also reach the child.
+            //    Orphans re-parented to us are reaped from the moment the child exists.
+            SignalRelay.install(this::onSignal);
+            Thread cleanup = Thread.ofPlatform().unstarted(() -> removePlaintext(Reason.STOPPED));
+            Runtime.getRuntime().addShutdownHook(cleanup);
+            Pid1.takeOverReaping();
+            StartupTimer.mark("signals+reaping");
+            Child.prepare(); // bind the native calls now, not while the plaintext waits on disk for the app
+            StartupTimer.mark("spawn-prepare");
 
-            // 6-7. Watch for the first reader, become the app's user for good (if asked), then start the app.
-            arm();
-            if (user != null) {
-                UserSwitch.drop(user);
+            try {
+                // 4-5. The verified plaintext, then placement: the secret is in memory only until placed.
+                SecretBytes decrypted = decryption.await();
+                handedOver = true;
+                try (SecretBytes plaintext = decrypted) {
+                    StartupTimer.mark("decrypt");
+                    LOG.info("decrypted {} ({} bytes, integrity verified)", options.encrypted().getFileName(),
+                            plaintext.length());
+                    place(plaintext, user);
+                }
+                StartupTimer.mark("write");
+
+                // 6-7. Watch for the first reader, become the app's user for good (if asked), then start the app.
+                arm();
+                StartupTimer.mark("arm-watcher");
+                if (user != null) {
+                    UserSwitch.drop(user);
+                }
+                synchronized (lock) {
+                    child = Child.start(options.command(), options.hiddenVariables(),
+                            options.supervision().signalGroup());
+                }
+                StartupTimer.mark("spawn");
+                StartupTimer.log(LOG);
+            } catch (SecretRunException | RuntimeException | Error e) {
+                removePlaintext(Reason.FAILED);
+                throw e;
             }
-            synchronized (lock) {
-                child = Child.start(options.command(), options.hiddenVariables(),
-                        options.supervision().signalGroup());
+        } finally {
+            if (!handedOver) {
+                decryption.abandon();
             }
-        } catch (SecretRunException | RuntimeException | Error e) {
-            removePlaintext(Reason.FAILED);
-            throw e;
         }
 
         // 8. Wait for the app; whatever it did, the plaintext does not outlive it, nor does the app's process group.
@@ -97,6 +122,7 @@ public final class Launch {
 
     private SecretBytes decrypt(byte[] message) throws SecretRunException {
         try (SecretBytes passphrase = options.passphrase().read()) {
+            StartupTimer.mark("passphrase");
             return SymmetricDecryptor.decrypt(message, passphrase, options.maxPlaintextBytes());
         }
     }

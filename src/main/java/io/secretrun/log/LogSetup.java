@@ -4,7 +4,6 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.JsonEncoder;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ConfiguratorRank;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -21,7 +20,8 @@ import org.slf4j.LoggerFactory;
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_HIGH_PRIORITY)
 public final class LogSetup extends ContextAwareBase implements Configurator {
     private static final String APPENDER = "stderr";
-    private static final String TEXT_PATTERN = "%d{HH:mm:ss.SSS} secret-run %-5level %msg%n";
+    /** What {@link TextEncoder} writes, in Logback's pattern syntax. */
+    static final String TEXT_PATTERN = "%d{HH:mm:ss.SSS} secret-run %-5level %msg%n";
 
     public enum Format { TEXT, JSON }
 
@@ -42,11 +42,7 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
         root.detachAndStopAllAppenders();
 
         Encoder<ILoggingEvent> encoder = switch (format) {
-            case TEXT -> {
-                PatternLayoutEncoder pattern = new PatternLayoutEncoder();
-                pattern.setPattern(TEXT_PATTERN);
-                yield pattern;
-            }
+            case TEXT -> new TextEncoder(); // the line of TEXT_PATTERN, without the pattern machinery
             case JSON -> {
                 JsonEncoder json = new JsonEncoder();
                 json.setWithSequenceNumber(false);

@@ -1,9 +1,15 @@
 package io.secretrun.openpgp;
 
+import io.secretrun.linux.NativeDigest;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
+import java.util.Optional;
 
+import io.secretrun.log.StartupTimer;
 import org.bouncycastle.bcpg.HashAlgorithmTags;
 import org.bouncycastle.bcpg.S2K;
 import org.bouncycastle.crypto.generators.Argon2BytesGenerator;
@@ -24,6 +30,8 @@ import org.bouncycastle.openpgp.PGPException;
 final class S2kDeriver {
     /** Size of the precomputed salt||passphrase pattern block fed to the digest per update call. */
     private static final int PATTERN_BLOCK = 64 * 1024;
+    /** The same for libcrypto: fewer, larger native calls (each costs microseconds while still interpreted). */
+    private static final int NATIVE_BLOCK = 256 * 1024;
     /** Largest Argon2 memory exponent we accept: 2^21 KiB = 2 GiB, RFC 9580's first recommended setting. */
     static final int MAX_ARGON2_MEMORY_EXPONENT = 21;
     private static final int MAX_ARGON2_PASSES = 10;
@@ -40,6 +48,15 @@ final class S2kDeriver {
      * describes. The caller wipes the result.
      */
     static byte[] deriveKey(S2K s2k, byte[] pass, int passLength, int keyLength) throws PGPException {
+        StartupTimer.mark("decrypt-setup");
+        try {
+            return deriveKeyTimed(s2k, pass, passLength, keyLength);
+        } finally {
+            StartupTimer.mark("s2k");
+        }
+    }
+
+    private static byte[] deriveKeyTimed(S2K s2k, byte[] pass, int passLength, int keyLength) throws PGPException {
         if (s2k.getType() == S2K.ARGON_2) {
             return argon2(s2k, pass, passLength, keyLength);
         }
@@ -59,19 +76,44 @@ final class S2kDeriver {
      */
     static byte[] hashS2k(int hashAlgorithm, byte[] salt, long count, byte[] pass, int passLength, int keyLength)
             throws PGPException {
-        MessageDigest md = digest(hashAlgorithm);
+        Optional<NativeDigest> nativeDigest = NativeDigest.open(jdkName(hashAlgorithm));
+        if (nativeDigest.isPresent()) {
+            return hashS2kNative(nativeDigest.get(), salt, count, pass, passLength, keyLength);
+        }
+        return hashS2kJdk(digest(hashAlgorithm), salt, count, pass, passLength, keyLength);
+    }
+
+    /** The JDK's MessageDigest, even where libcrypto is there: for tests and benchmarks. */
+    static byte[] hashS2kJdk(int hashAlgorithm, byte[] salt, long count, byte[] pass, int passLength, int keyLength)
+            throws PGPException {
+        return hashS2kJdk(digest(hashAlgorithm), salt, count, pass, passLength, keyLength);
+    }
+
+    /**
+     * The byte count to hash, and a block of whole salt||passphrase patterns of at most {@code maxBlock} bytes
+     * (at least one pattern), so consecutive updates of the block continue the sequence seamlessly. The caller
+     * wipes the block.
+     */
+    private static byte[] patternBlock(byte[] salt, byte[] pass, int passLength, long total, int maxBlock) {
         int patternLength = salt.length + passLength;
-        long total = Math.max(count, patternLength);
-        // Whole patterns only, so consecutive updates of the block continue the sequence seamlessly.
         long neededRepeats = patternLength == 0 ? 1 : (total + patternLength - 1) / patternLength;
-        int repeats = (int) Math.max(1, Math.min(PATTERN_BLOCK / Math.max(1, patternLength), neededRepeats));
+        int repeats = (int) Math.max(1, Math.min(maxBlock / Math.max(1, patternLength), neededRepeats));
         byte[] block = new byte[patternLength * repeats];
+        System.arraycopy(salt, 0, block, 0, salt.length);
+        System.arraycopy(pass, 0, block, salt.length, passLength);
+        // doubling copies: a handful of arraycopy calls instead of one pair per pattern
+        for (int filled = patternLength; filled > 0 && filled < block.length; filled *= 2) {
+            System.arraycopy(block, 0, block, filled, Math.min(filled, block.length - filled));
+        }
+        return block;
+    }
+
+    private static byte[] hashS2kJdk(MessageDigest md, byte[] salt, long count, byte[] pass, int passLength,
+            int keyLength) {
+        long total = Math.max(count, salt.length + passLength);
+        byte[] block = patternBlock(salt, pass, passLength, total, PATTERN_BLOCK);
         byte[] key = new byte[keyLength];
-                try {
-            for (int r = 0; r < repeats; r++) {
-                System.arraycopy(salt, 0, block, r * patternLength, salt.length);
-                System.arraycopy(pass, 0, block, r * patternLength + salt.length, passLength);
-            }
+        try {
             byte[] zeros = new byte[keyLength]; // at most keyLength preload bytes are ever needed
             for (int generated = 0, context = 0; generated < keyLength; context++) {
                 md.reset();
@@ -93,6 +135,57 @@ final class S2kDeriver {
             Arrays.fill(block, (byte) 0);
             md.reset();
         }
+    }
+
+    /** The same through libcrypto, on native copies of the block that are wiped before the arena frees them. */
+    private static byte[] hashS2kNative(NativeDigest nd, byte[] salt, long count, byte[] pass, int passLength,
+            int keyLength) {
+        long total = Math.max(count, salt.length + passLength);
+        byte[] heapBlock = patternBlock(salt, pass, passLength, total, NATIVE_BLOCK);
+        byte[] key = new byte[keyLength];
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment block = arena.allocate(Math.max(1, heapBlock.length));
+            MemorySegment context = arena.allocate(NativeDigest.CONTEXT_BYTES);
+            MemorySegment digest = arena.allocate(nd.digestLength());
+            MemorySegment zeros = arena.allocate(Math.max(1, keyLength)); // allocate() zeroes
+            try {
+                MemorySegment.copy(heapBlock, 0, block, ValueLayout.JAVA_BYTE, 0, heapBlock.length);
+                Arrays.fill(heapBlock, (byte) 0);
+                for (int generated = 0, preload = 0; generated < keyLength; preload++) {
+                    nd.init(context);
+                    nd.update(context, zeros, preload);
+                    long remaining = total;
+                    while (remaining > 0) {
+                        long n = Math.min(remaining, heapBlock.length);
+                        nd.update(context, block, n);
+                        remaining -= n;
+                    }
+                    nd.finish(context, digest);
+                    int take = Math.min(nd.digestLength(), keyLength - generated);
+                    MemorySegment.copy(digest, ValueLayout.JAVA_BYTE, 0, key, generated, take);
+                    generated += take;
+                }
+                return key;
+            } finally {
+                NativeDigest.wipe(block);
+                NativeDigest.wipe(context);
+                NativeDigest.wipe(digest);
+            }
+        } finally {
+            Arrays.fill(heapBlock, (byte) 0);
+        }
+    }
+
+    /** The JDK's name of an OpenPGP hash algorithm, for the native lookup; null when it has none there. */
+    private static String jdkName(int hashAlgorithm) {
+        return switch (hashAlgorithm) {
+            case HashAlgorithmTags.SHA1 -> "SHA-1";
+            case HashAlgorithmTags.SHA224 -> "SHA-224";
+            case HashAlgorithmTags.SHA256 -> "SHA-256";
+            case HashAlgorithmTags.SHA384 -> "SHA-384";
+            case HashAlgorithmTags.SHA512 -> "SHA-512";
+            default -> "none";
+        };
     }
 
     private static byte[] argon2(S2K s2k, byte[] pass, int passLength, int keyLength) throws PGPException {

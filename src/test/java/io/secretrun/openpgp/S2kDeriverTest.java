@@ -95,4 +95,28 @@ class S2kDeriverTest {
             assertTrue(S2kDeriver.decodeCount(coded - 1) < want, "smallest encodable count at or above");
         }
     }
+
+    /** libcrypto (when the system has it) gives exactly the JDK's bytes, across block boundaries and key sizes. */
+    @ParameterizedTest(name = "passphrase of {0} bytes")
+    @ValueSource(ints = {0, 1, 13, 64, 300, 70_000})
+    void nativeDigestMatchesTheJdk(int passLength) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.secretrun.linux.NativeDigest.open("SHA-512").isPresent(),
+                "no libcrypto on this machine");
+        Random random = new Random(passLength);
+        byte[] pass = new byte[passLength + 3];
+        random.nextBytes(pass);
+        byte[] salt = new byte[8];
+        random.nextBytes(salt);
+        int[] sha = {HashAlgorithmTags.SHA1, HashAlgorithmTags.SHA224, HashAlgorithmTags.SHA256,
+                HashAlgorithmTags.SHA384, HashAlgorithmTags.SHA512};
+        for (int hash : sha) {
+            for (long count : new long[] {0, 1024, 262_144 + 77, 3_000_000}) {
+                for (int keyLength : new int[] {16, 32, 100}) {
+                    assertArrayEquals(S2kDeriver.hashS2kJdk(hash, salt, count, pass, passLength, keyLength),
+                            S2kDeriver.hashS2k(hash, salt, count, pass, passLength, keyLength),
+                            "hash " + hash + " count " + count + " key " + keyLength);
+                }
+            }
+        }
+    }
 }

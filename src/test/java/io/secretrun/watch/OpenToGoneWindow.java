@@ -35,7 +35,7 @@ import java.util.Locale;
  *
  * <p>Fresh JVM: each round a new JVM with one watcher, as in production (see {@link ColdWindowProbeMain}).
  *
- * <p>Run: {@code ./mvnw -B test -Dtest=OpenToGoneWindowTest -Dwindow.cold=50} (N=50 each), or
+ * <p>The launch-level measurement is {@code bench/window.sh} (real launches). This in-JVM one runs with
  * {@code java --enable-native-access=ALL-UNNAMED -cp target/test-classes:target/classes:<slf4j,logback jars>
  * io.secretrun.watch.OpenToGoneWindow [N]}.
  */

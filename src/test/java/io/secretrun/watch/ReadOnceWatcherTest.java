@@ -33,7 +33,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.slf4j.LoggerFactory;
 
-/** Read-once with real reader processes and real files. No wall-clock thresholds: see OpenToGoneWindowTest. */
+/** Read-once with real reader processes and real files. No wall-clock thresholds: the window is measured by bench/window.sh. */
 class ReadOnceWatcherTest {
     private static final String CONTENT = "db_password: s3cr3t-\u00e9-value\napi_key: abc123\n";
     private static final Duration WAIT = Duration.ofSeconds(10);

@@ -1,0 +1,40 @@
+package io.secretrun.log;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.LoggingEvent;
+import java.nio.charset.Charset;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The hand-written text line is byte for byte what Logback's pattern layout writes for the same pattern. */
+class TextEncoderTest {
+    @ParameterizedTest
+    @ValueSource(strings = {"ERROR", "WARN", "INFO", "DEBUG", "TRACE"})
+    void sameBytesAsThePatternLayout(String levelName) {
+        LoggerContext context = new LoggerContext();
+        Logger logger = context.getLogger("test");
+        PatternLayoutEncoder pattern = new PatternLayoutEncoder();
+        pattern.setContext(context);
+        pattern.setPattern(LogSetup.TEXT_PATTERN);
+        pattern.setCharset(Charset.defaultCharset());
+        pattern.start();
+        TextEncoder text = new TextEncoder();
+        text.setContext(context);
+        text.start();
+        Level level = Level.toLevel(levelName);
+        for (long timestamp : new long[] {0L, 1_700_000_000_007L, 1_764_316_799_999L}) {
+            for (Throwable thrown : new Throwable[] {null, new IllegalStateException("boom", new RuntimeException("x"))}) {
+                LoggingEvent event = new LoggingEvent("fqcn", logger, level, "decrypted {} ({} bytes) µ", thrown,
+                        new Object[] {"secrets.yaml.enc", 177});
+                event.setTimeStamp(timestamp);
+                assertEquals(new String(pattern.encode(event), Charset.defaultCharset()),
+                        new String(text.encode(event), Charset.defaultCharset()));
+            }
+        }
+    }
+}
