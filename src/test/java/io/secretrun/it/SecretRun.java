@@ -393,7 +393,6 @@ public final class SecretRun {
             return this;
         }
 
-        /** A failure before the child: exactly one clear, non-empty line on stderr and no stack trace. */
         /**
          * The failure is told in exactly one line: one ERROR log line, the last on stderr, with no stack trace
          * and no exception class name anywhere. INFO lines of the steps before the failure may precede it; every
