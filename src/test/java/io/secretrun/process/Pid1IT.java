@@ -96,6 +96,8 @@ class Pid1IT {
                 grep -qs '^Name:.sleep$' $d/status && grep -qs "^PPid:.$P\\$" $d/status && n=$((n+1)); done; echo $n; }
             rm -f orphan-pids
             (for i in $(seq 100); do sleep 300 & echo $! >> orphan-pids; done)
+            # a forked child is named sh until it has exec'd sleep: wait (bounded) for all 100 to be sleeps
+            i=0; while [ "$(mine)" != 100 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
             mine > orphans
             kill $(cat orphan-pids)
             i=0; while [ "$(mine)" != 0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
