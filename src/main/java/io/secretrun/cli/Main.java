@@ -9,6 +9,7 @@ import io.secretrun.watch.DeleteOn;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +53,16 @@ public final class Main implements Callable<Integer> {
                     + ".gpg, .pgp or .asc suffix).", "Env: SECRET_RUN_PLAINTEXT."})
     Path plaintext;
 
+    @Option(names = "--plaintext-dir", paramLabel = "DIR", defaultValue = "${env:SECRET_RUN_PLAINTEXT_DIR}",
+            description = {"Write the plaintext into DIR (an in-memory directory) under a unique name and make the "
+                    + "-o path a symbolic link to it; both go on deletion.", "Env: SECRET_RUN_PLAINTEXT_DIR."})
+    Path plaintextDir;
+
+    @Option(names = "--require-tmpfs", defaultValue = "${env:SECRET_RUN_REQUIRE_TMPFS:-false}",
+            description = {"Refuse (exit 73) before decrypting when the plaintext's directory is not on tmpfs or "
+                    + "ramfs (without it: a warning).", "Env: SECRET_RUN_REQUIRE_TMPFS (true or false)."})
+    boolean requireTmpfs;
+
     @Mixin
     PassphraseOptions passphrase;
 
@@ -90,7 +101,9 @@ public final class Main implements Callable<Integer> {
         }
         LaunchOptions options = new LaunchOptions(encrypted, plaintextPath(encrypted, plaintext),
                 passphrase.source(), passphrase.hiddenVariables(), deleteOn, readTimeout, maxSize, command,
-                supervision.supervision());
+                supervision.supervision(),
+                plaintextDir == null || plaintextDir.toString().isEmpty() ? Optional.empty() : Optional.of(plaintextDir),
+                requireTmpfs);
         return new Launch(options).run();
     }
 

@@ -3,7 +3,8 @@ package io.secretrun.launch;
 import io.secretrun.error.ExitCode;
 import io.secretrun.error.SecretRunException;
 import io.secretrun.openpgp.SymmetricDecryptor;
-import io.secretrun.place.PlaintextFile;
+import io.secretrun.place.Placement;
+import io.secretrun.place.Storage;
 import io.secretrun.process.Child;
 import io.secretrun.process.CommandResolver;
 import io.secretrun.process.Pid1;
@@ -31,6 +32,7 @@ public final class Launch {
     private static final Logger LOG = LoggerFactory.getLogger(Launch.class);
 
     private final LaunchOptions options;
+    private final Placement placement;
     /** Guards the plaintext's life: placement, watcher, child and stop requests all go through this lock. */
     private final Object lock = new Object();
     private boolean plaintextWritten;
@@ -39,6 +41,7 @@ public final class Launch {
 
     public Launch(LaunchOptions options) {
         this.options = options;
+        this.placement = Placement.of(options.plaintext(), options.plaintextDir());
     }
 
     /** Runs the launch and returns the child's exit code (128+N if signal N ended it). */
@@ -49,7 +52,12 @@ public final class Launch {
                 ? TargetUser.resolve(options.supervision().user().get()) : null;
         if (user != null) {
             UserSwitch.check(user, options.plaintext());
+            if (placement.linked()) {
+                UserSwitch.check(user, placement.file());
+            }
         }
+        // ... and so must plaintext storage that is not in memory, with --require-tmpfs (else: a warning).
+        Storage.check(placement.storageDirectory(), options.requireTmpfs());
 
         // 2. From here on, TERM/INT/HUP remove whatever plaintext exists; later they also reach the child. Orphans
         //    re-parented to us are reaped from the moment the child exists.
@@ -62,7 +70,7 @@ public final class Launch {
         try {
             // 3-5. Passphrase, decryption and verification, placement: the secret is in memory only until placed.
             byte[] message = EncryptedFile.read(options.encrypted(), options.maxPlaintextBytes());
-            PlaintextFile.prepare(options.plaintext());
+            placement.prepare();
             try (SecretBytes plaintext = decrypt(message)) {
                 LOG.info("decrypted {} ({} bytes, integrity verified)", options.encrypted().getFileName(),
                         plaintext.length());
@@ -107,22 +115,28 @@ public final class Launch {
      */
     private void place(SecretBytes plaintext, TargetUser user) throws SecretRunException {
         synchronized (lock) {
-            PlaintextFile.write(options.plaintext(), plaintext);
+            placement.write(plaintext);
             plaintextWritten = true;
             if (user != null) {
-                UserSwitch.chown(options.plaintext(), user);
+                UserSwitch.chown(placement.file(), user);
             }
         }
-        LOG.info("wrote {} (mode 0600, deleted on first {})", options.plaintext(),
-                options.deleteOn().name().toLowerCase(java.util.Locale.ROOT));
+        String deleteOn = options.deleteOn().name().toLowerCase(java.util.Locale.ROOT);
+        if (placement.linked()) {
+            LOG.info("wrote {} (mode 0600, deleted on first {}), linked from {}", placement.file(), deleteOn,
+                    placement.target());
+        } else {
+            LOG.info("wrote {} (mode 0600, deleted on first {})", options.plaintext(), deleteOn);
+        }
     }
 
     private void arm() throws SecretRunException {
         synchronized (lock) {
             try {
-                watcher = ReadOnceWatcher.arm(options.plaintext(), options.deleteOn(), options.readTimeout());
+                watcher = ReadOnceWatcher.arm(placement.file(), options.deleteOn(), options.readTimeout(),
+                        placement::removeLink);
             } catch (IOException e) {
-                throw new SecretRunException(ExitCode.SOFTWARE, "cannot watch " + options.plaintext() + ": "
+                throw new SecretRunException(ExitCode.SOFTWARE, "cannot watch " + placement.file() + ": "
                         + e.getMessage());
             }
         }
@@ -134,7 +148,7 @@ public final class Launch {
             if (watcher != null) {
                 watcher.deleteNow(reason);
             } else if (plaintextWritten) {
-                PlaintextFile.removeQuietly(options.plaintext());
+                placement.removeQuietly();
                 plaintextWritten = false;
             }
         }
