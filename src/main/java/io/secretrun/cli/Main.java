@@ -4,6 +4,7 @@ import io.secretrun.error.ExitCode;
 import io.secretrun.error.SecretRunException;
 import io.secretrun.launch.Launch;
 import io.secretrun.launch.LaunchOptions;
+import io.secretrun.launch.PlaintextMode;
 import io.secretrun.process.SelfProtection;
 import io.secretrun.watch.DeleteOn;
 import java.nio.file.Path;
@@ -53,6 +54,12 @@ public final class Main implements Callable<Integer> {
                     + ".gpg, .pgp or .asc suffix).", "Env: SECRET_RUN_PLAINTEXT."})
     Path plaintext;
 
+    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "${env:SECRET_RUN_MODE:-file}",
+            description = {"file: a regular file deleted on first access; fifo: a named pipe that serves the "
+                    + "content once to its first reader, for apps that read it once from start to end "
+                    + "(default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_MODE."})
+    PlaintextMode mode;
+
     @Option(names = "--plaintext-dir", paramLabel = "DIR", defaultValue = "${env:SECRET_RUN_PLAINTEXT_DIR}",
             description = {"Write the plaintext into DIR (an in-memory directory) under a unique name and make the "
                     + "-o path a symbolic link to it; both go on deletion.", "Env: SECRET_RUN_PLAINTEXT_DIR."})
@@ -99,11 +106,15 @@ public final class Main implements Callable<Integer> {
         if (command == null || command.isEmpty()) {
             throw SecretRunException.usage("no COMMAND given (see secret-run --help)");
         }
+        boolean linked = plaintextDir != null && !plaintextDir.toString().isEmpty();
+        if (linked && mode == PlaintextMode.FIFO) {
+            throw SecretRunException.usage("--plaintext-dir applies to --mode file only (a FIFO holds no data on "
+                    + "any file system)");
+        }
         LaunchOptions options = new LaunchOptions(encrypted, plaintextPath(encrypted, plaintext),
                 passphrase.source(), passphrase.hiddenVariables(), deleteOn, readTimeout, maxSize, command,
                 supervision.supervision(),
-                plaintextDir == null || plaintextDir.toString().isEmpty() ? Optional.empty() : Optional.of(plaintextDir),
-                requireTmpfs);
+                linked ? Optional.of(plaintextDir) : Optional.empty(), requireTmpfs, mode);
         return new Launch(options).run();
     }
 

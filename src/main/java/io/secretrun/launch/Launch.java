@@ -12,6 +12,7 @@ import io.secretrun.process.SignalRelay;
 import io.secretrun.process.TargetUser;
 import io.secretrun.process.UserSwitch;
 import io.secretrun.secret.SecretBytes;
+import io.secretrun.watch.FifoServer;
 import io.secretrun.watch.ReadOnceWatcher;
 import io.secretrun.watch.ReadOnceWatcher.Reason;
 import java.io.IOException;
@@ -37,6 +38,7 @@ public final class Launch {
     private final Object lock = new Object();
     private boolean plaintextWritten;
     private ReadOnceWatcher watcher;
+    private FifoServer fifo;
     private Child child;
 
     public Launch(LaunchOptions options) {
@@ -56,8 +58,11 @@ public final class Launch {
                 UserSwitch.check(user, placement.file());
             }
         }
-        // ... and so must plaintext storage that is not in memory, with --require-tmpfs (else: a warning).
-        Storage.check(placement.storageDirectory(), options.requireTmpfs());
+        // ... and so must plaintext storage that is not in memory, with --require-tmpfs (else: a warning). A FIFO's
+        //     content never reaches a file system.
+        if (!fifoMode()) {
+            Storage.check(placement.storageDirectory(), options.requireTmpfs());
+        }
 
         // 2. From here on, TERM/INT/HUP remove whatever plaintext exists; later they also reach the child. Orphans
         //    re-parented to us are reaped from the moment the child exists.
@@ -70,7 +75,11 @@ public final class Launch {
         try {
             // 3-5. Passphrase, decryption and verification, placement: the secret is in memory only until placed.
             byte[] message = EncryptedFile.read(options.encrypted(), options.maxPlaintextBytes());
-            placement.prepare();
+            if (fifoMode()) {
+                FifoServer.prepare(options.plaintext());
+            } else {
+                placement.prepare();
+            }
             try (SecretBytes plaintext = decrypt(message)) {
                 LOG.info("decrypted {} ({} bytes, integrity verified)", options.encrypted().getFileName(),
                         plaintext.length());
@@ -114,6 +123,16 @@ public final class Launch {
      * {@code --user}, gives it to that user.
      */
     private void place(SecretBytes plaintext, TargetUser user) throws SecretRunException {
+        if (fifoMode()) {
+            synchronized (lock) {
+                fifo = FifoServer.create(options.plaintext(), plaintext, options.readTimeout());
+                if (user != null) {
+                    UserSwitch.chown(fifo.path(), user);
+                }
+            }
+            LOG.info("made FIFO {} (mode 0600, serves the content once)", options.plaintext());
+            return;
+        }
         synchronized (lock) {
             placement.write(plaintext);
             plaintextWritten = true;
@@ -132,6 +151,10 @@ public final class Launch {
 
     private void arm() throws SecretRunException {
         synchronized (lock) {
+            if (fifo != null) {
+                fifo.start();
+                return;
+            }
             try {
                 watcher = ReadOnceWatcher.arm(placement.file(), options.deleteOn(), options.readTimeout(),
                         placement::removeLink);
@@ -147,6 +170,8 @@ public final class Launch {
         synchronized (lock) {
             if (watcher != null) {
                 watcher.deleteNow(reason);
+            } else if (fifo != null) {
+                fifo.deleteNow(reason);
             } else if (plaintextWritten) {
                 placement.removeQuietly();
                 plaintextWritten = false;
@@ -176,6 +201,10 @@ public final class Launch {
             removePlaintext(Reason.STOPPED);
         }
         target.signal(signal);
+    }
+
+    private boolean fifoMode() {
+        return options.mode() == PlaintextMode.FIFO;
     }
 
     private static String describeStatus(int status) {

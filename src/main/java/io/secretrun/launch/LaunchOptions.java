@@ -18,6 +18,7 @@ import java.util.Set;
  * @param supervision     PID 1 duties: signal group, kill grace, exit code remapping, user switch
  * @param plaintextDir    where the plaintext's bytes go when the target is to be a link to them
  * @param requireTmpfs    refuse (73) when the plaintext's storage is not tmpfs or ramfs
+ * @param mode            a file deleted on first access, or a FIFO served once
  */
 public record LaunchOptions(
         Path encrypted,
@@ -30,7 +31,8 @@ public record LaunchOptions(
         List<String> command,
         Supervision supervision,
         Optional<Path> plaintextDir,
-        boolean requireTmpfs) {
+        boolean requireTmpfs,
+        PlaintextMode mode) {
 
     public LaunchOptions {
         Objects.requireNonNull(encrypted);
@@ -45,5 +47,9 @@ public record LaunchOptions(
         }
         Objects.requireNonNull(supervision);
         Objects.requireNonNull(plaintextDir);
+        Objects.requireNonNull(mode);
+        if (mode == PlaintextMode.FIFO && plaintextDir.isPresent()) {
+            throw new IllegalArgumentException("--plaintext-dir applies to --mode file only");
+        }
     }
 }
