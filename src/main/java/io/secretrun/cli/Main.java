@@ -26,7 +26,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "secret-run", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         sortOptions = false, usageHelpAutoWidth = true,
-        subcommands = {EncryptCommand.class, DecryptCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {EncryptCommand.class, DecryptCommand.class, CheckCommand.class,
+                CommandLine.HelpCommand.class},
         description = {
             "Decrypts an OpenPGP-encrypted secrets file, writes it where COMMAND expects it, deletes it the moment "
                     + "COMMAND first opens it, and runs COMMAND as its child.",

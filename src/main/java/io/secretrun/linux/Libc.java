@@ -321,6 +321,27 @@ public final class Libc {
 
     public static final int RLIMIT_CORE = 4;
 
+    private static final class Getrlimit {
+        static final MethodHandle H = bindWithErrno("getrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+    }
+
+    /** getrlimit(resource): {soft, hard} (RLIM_INFINITY is -1). */
+    public static long[] getrlimit(int resource) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment limit = arena.allocate(16, 8);
+            MemorySegment state = callState();
+            int r = (int) Getrlimit.H.invokeExact(state, resource, limit);
+            if (r != 0) {
+                throw new ErrnoException("getrlimit", "resource " + resource, errno(state));
+            }
+            return new long[] {limit.get(JAVA_LONG, 0), limit.get(JAVA_LONG, 8)};
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected("getrlimit", t);
+        }
+    }
+
     /** setrlimit(resource, {soft, hard}). */
     public static void setrlimit(int resource, long soft, long hard) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
