@@ -40,7 +40,15 @@ final class CheckCommand implements Callable<Integer> {
     static final int CAP_SYS_PTRACE = 19;
 
     /** How much protection is required. */
-    enum Level { BASIC, STRICT }
+    enum Level {
+        BASIC, STRICT;
+
+        /** The CLI spelling. */
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
 
     @Option(names = {"-i", "--encrypted"}, paramLabel = "FILE",
             defaultValue = "${env:SECRET_RUN_ENCRYPTED:-/config/secrets.yaml.enc}",

@@ -21,9 +21,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The launch, top to bottom: check the command, take the passphrase, decrypt and verify in memory, write the
- * plaintext, arm the read-once watcher, switch user if asked, run the app, and remove the plaintext on every way
- * out. Meanwhile, as PID 1 (or subreaper), reap orphans and relay signals.
+ * The launch, top to bottom: check the command (and the plaintext's storage), take the passphrase, decrypt and
+ * verify in memory, write the plaintext (a file, a link to a file in {@code --plaintext-dir}, or with
+ * {@code --mode fifo} a named pipe served once), arm the read-once watcher (or start the FIFO's writer), switch user
+ * if asked, run the app, and remove the plaintext on every way out. Meanwhile, as PID 1 (or subreaper), reap
+ * orphans and relay signals.
  *
  * <p>Fail closed: until the child runs, any error ends the launch with a {@link SecretRunException}, the child never
  * starts and no plaintext is left. Signals are caught from the start, so a stop request during decryption or

@@ -84,7 +84,7 @@ public final class Placement {
             PlaintextFile.prepare(target);
             return;
         }
-        if (!Files.isDirectory(plaintextDir, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(plaintextDir)) {
+        if (!Files.isDirectory(plaintextDir)) {
             throw SecretRunException.cantCreate("plaintext directory " + plaintextDir + " does not exist");
         }
         Path stale = staleLinkTarget();
