@@ -4,12 +4,14 @@ import io.secretrun.error.ExitCode;
 import io.secretrun.error.SecretRunException;
 import io.secretrun.launch.Launch;
 import io.secretrun.launch.LaunchOptions;
+import io.secretrun.launch.PlaintextMode;
 import io.secretrun.process.SelfProtection;
 import io.secretrun.log.StartupTimer;
 import io.secretrun.watch.DeleteOn;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,6 +58,22 @@ public final class Main implements Callable<Integer> {
                     + ".gpg, .pgp or .asc suffix).", "Env: SECRET_RUN_PLAINTEXT."})
     Path plaintext;
 
+    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "${env:SECRET_RUN_MODE:-file}",
+            description = {"file: a regular file deleted on first access; fifo: a named pipe that serves the "
+                    + "content once to its first reader, for apps that read it once from start to end "
+                    + "(default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_MODE."})
+    PlaintextMode mode;
+
+    @Option(names = "--plaintext-dir", paramLabel = "DIR", defaultValue = "${env:SECRET_RUN_PLAINTEXT_DIR}",
+            description = {"Write the plaintext into DIR (an in-memory directory) under a unique name and make the "
+                    + "-o path a symbolic link to it; both go on deletion.", "Env: SECRET_RUN_PLAINTEXT_DIR."})
+    Path plaintextDir;
+
+    @Option(names = "--require-tmpfs", defaultValue = "${env:SECRET_RUN_REQUIRE_TMPFS:-false}",
+            description = {"Refuse (exit 73) before decrypting when the plaintext's directory is not on tmpfs or "
+                    + "ramfs (without it: a warning).", "Env: SECRET_RUN_REQUIRE_TMPFS (true or false)."})
+    boolean requireTmpfs;
+
     @Mixin
     PassphraseOptions passphrase;
 
@@ -94,9 +112,15 @@ public final class Main implements Callable<Integer> {
         if (command == null || command.isEmpty()) {
             throw SecretRunException.usage("no COMMAND given (see secret-run --help)");
         }
+        boolean linked = plaintextDir != null && !plaintextDir.toString().isEmpty();
+        if (linked && mode == PlaintextMode.FIFO) {
+            throw SecretRunException.usage("--plaintext-dir applies to --mode file only (a FIFO holds no data on "
+                    + "any file system)");
+        }
         LaunchOptions options = new LaunchOptions(encrypted, plaintextPath(encrypted, plaintext),
                 passphrase.source(), passphrase.hiddenVariables(), deleteOn, readTimeout, maxSize, command,
-                supervision.supervision());
+                supervision.supervision(),
+                linked ? Optional.of(plaintextDir) : Optional.empty(), requireTmpfs, mode);
         return new Launch(options).run();
     }
 
@@ -155,9 +179,9 @@ public final class Main implements Callable<Integer> {
      * uses them, then starts faster. Where no argument names one, picocli could not select one anyway.
      */
     private static final List<Class<?>> SUBCOMMANDS =
-            List.of(EncryptCommand.class, DecryptCommand.class, CommandLine.HelpCommand.class);
+            List.of(EncryptCommand.class, DecryptCommand.class, CheckCommand.class, CommandLine.HelpCommand.class);
     private static final java.util.Set<String> SUBCOMMAND_WORDS = java.util.Set.of("encrypt", "secret_encrypt",
-            "decrypt", "secret_decrypt", "help", "-h", "--help");
+            "decrypt", "secret_decrypt", "check", "help", "-h", "--help");
 
     static boolean mayNameASubcommand(String... args) {
         for (String arg : args) {

@@ -4,7 +4,8 @@ import io.secretrun.error.ExitCode;
 import io.secretrun.error.SecretRunException;
 import io.secretrun.log.StartupTimer;
 import io.secretrun.openpgp.SymmetricDecryptor;
-import io.secretrun.place.PlaintextFile;
+import io.secretrun.place.Placement;
+import io.secretrun.place.Storage;
 import io.secretrun.process.Child;
 import io.secretrun.process.CommandResolver;
 import io.secretrun.process.Pid1;
@@ -12,6 +13,7 @@ import io.secretrun.process.SignalRelay;
 import io.secretrun.process.TargetUser;
 import io.secretrun.process.UserSwitch;
 import io.secretrun.secret.SecretBytes;
+import io.secretrun.watch.FifoServer;
 import io.secretrun.watch.ReadOnceWatcher;
 import io.secretrun.watch.ReadOnceWatcher.Reason;
 import java.io.IOException;
@@ -20,9 +22,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The launch, top to bottom: check the command, take the passphrase, decrypt and verify in memory, write the
- * plaintext, arm the read-once watcher, switch user if asked, run the app, and remove the plaintext on every way
- * out. Meanwhile, as PID 1 (or subreaper), reap orphans and relay signals.
+ * The launch, top to bottom: check the command (and the plaintext's storage), take the passphrase, decrypt and
+ * verify in memory, write the plaintext (a file, a link to a file in {@code --plaintext-dir}, or with
+ * {@code --mode fifo} a named pipe served once), arm the read-once watcher (or start the FIFO's writer), switch user
+ * if asked, run the app, and remove the plaintext on every way out. Meanwhile, as PID 1 (or subreaper), reap
+ * orphans and relay signals.
  *
  * <p>Fail closed: until the child runs, any error ends the launch with a {@link SecretRunException}, the child never
  * starts and no plaintext is left. Signals are caught from the start, so a stop request during decryption or
@@ -32,14 +36,17 @@ public final class Launch {
     private static final Logger LOG = LoggerFactory.getLogger(Launch.class);
 
     private final LaunchOptions options;
+    private final Placement placement;
     /** Guards the plaintext's life: placement, watcher, child and stop requests all go through this lock. */
     private final Object lock = new Object();
     private boolean plaintextWritten;
     private ReadOnceWatcher watcher;
+    private FifoServer fifo;
     private Child child;
 
     public Launch(LaunchOptions options) {
         this.options = options;
+        this.placement = Placement.of(options.plaintext(), options.plaintextDir());
     }
 
     /** Runs the launch and returns the child's exit code (128+N if signal N ended it). */
@@ -50,6 +57,14 @@ public final class Launch {
                 ? TargetUser.resolve(options.supervision().user().get()) : null;
         if (user != null) {
             UserSwitch.check(user, options.plaintext());
+            if (placement.linked()) {
+                UserSwitch.check(user, placement.file());
+            }
+        }
+        // ... and so must plaintext storage that is not in memory, with --require-tmpfs (else: a warning). A FIFO's
+        //     content never reaches a file system.
+        if (!fifoMode()) {
+            Storage.check(placement.storageDirectory(), options.requireTmpfs());
         }
         StartupTimer.mark("command-check");
 
@@ -58,7 +73,11 @@ public final class Launch {
         //    hashing overlaps the binding of native calls. Nothing is written before both are done.
         BackgroundDecryption decryption = BackgroundDecryption.start(() -> {
             byte[] message = EncryptedFile.read(options.encrypted(), options.maxPlaintextBytes());
-            PlaintextFile.prepare(options.plaintext());
+            if (fifoMode()) {
+                FifoServer.prepare(options.plaintext());
+            } else {
+                placement.prepare();
+            }
             StartupTimer.mark("read-input");
             return decrypt(message);
         });
@@ -132,23 +151,43 @@ public final class Launch {
      * {@code --user}, gives it to that user.
      */
     private void place(SecretBytes plaintext, TargetUser user) throws SecretRunException {
+        if (fifoMode()) {
+            synchronized (lock) {
+                fifo = FifoServer.create(options.plaintext(), plaintext, options.readTimeout());
+                if (user != null) {
+                    UserSwitch.chown(fifo.path(), user);
+                }
+            }
+            LOG.info("made FIFO {} (mode 0600, serves the content once)", options.plaintext());
+            return;
+        }
         synchronized (lock) {
-            PlaintextFile.write(options.plaintext(), plaintext);
+            placement.write(plaintext);
             plaintextWritten = true;
             if (user != null) {
-                UserSwitch.chown(options.plaintext(), user);
+                UserSwitch.chown(placement.file(), user);
             }
         }
-        LOG.info("wrote {} (mode 0600, deleted on first {})", options.plaintext(),
-                options.deleteOn().name().toLowerCase(java.util.Locale.ROOT));
+        String deleteOn = options.deleteOn().name().toLowerCase(java.util.Locale.ROOT);
+        if (placement.linked()) {
+            LOG.info("wrote {} (mode 0600, deleted on first {}), linked from {}", placement.file(), deleteOn,
+                    placement.target());
+        } else {
+            LOG.info("wrote {} (mode 0600, deleted on first {})", options.plaintext(), deleteOn);
+        }
     }
 
     private void arm() throws SecretRunException {
         synchronized (lock) {
+            if (fifo != null) {
+                fifo.start();
+                return;
+            }
             try {
-                watcher = ReadOnceWatcher.arm(options.plaintext(), options.deleteOn(), options.readTimeout());
+                watcher = ReadOnceWatcher.arm(placement.file(), options.deleteOn(), options.readTimeout(),
+                        placement::removeLink);
             } catch (IOException e) {
-                throw new SecretRunException(ExitCode.SOFTWARE, "cannot watch " + options.plaintext() + ": "
+                throw new SecretRunException(ExitCode.SOFTWARE, "cannot watch " + placement.file() + ": "
                         + e.getMessage());
             }
         }
@@ -159,8 +198,10 @@ public final class Launch {
         synchronized (lock) {
             if (watcher != null) {
                 watcher.deleteNow(reason);
+            } else if (fifo != null) {
+                fifo.deleteNow(reason);
             } else if (plaintextWritten) {
-                PlaintextFile.removeQuietly(options.plaintext());
+                placement.removeQuietly();
                 plaintextWritten = false;
             }
         }
@@ -188,6 +229,10 @@ public final class Launch {
             removePlaintext(Reason.STOPPED);
         }
         target.signal(signal);
+    }
+
+    private boolean fifoMode() {
+        return options.mode() == PlaintextMode.FIFO;
     }
 
     private static String describeStatus(int status) {

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -15,6 +16,9 @@ import java.util.Set;
  * @param hiddenVariables environment variables the child must not inherit (the passphrase variable)
  * @param readTimeout     how long the plaintext may wait for its first reader; {@link Duration#ZERO} = no limit
  * @param supervision     PID 1 duties: signal group, kill grace, exit code remapping, user switch
+ * @param plaintextDir    where the plaintext's bytes go when the target is to be a link to them
+ * @param requireTmpfs    refuse (73) when the plaintext's storage is not tmpfs or ramfs
+ * @param mode            a file deleted on first access, or a FIFO served once
  */
 public record LaunchOptions(
         Path encrypted,
@@ -25,7 +29,10 @@ public record LaunchOptions(
         Duration readTimeout,
         long maxPlaintextBytes,
         List<String> command,
-        Supervision supervision) {
+        Supervision supervision,
+        Optional<Path> plaintextDir,
+        boolean requireTmpfs,
+        PlaintextMode mode) {
 
     public LaunchOptions {
         Objects.requireNonNull(encrypted);
@@ -39,5 +46,10 @@ public record LaunchOptions(
             throw new IllegalArgumentException("no command");
         }
         Objects.requireNonNull(supervision);
+        Objects.requireNonNull(plaintextDir);
+        Objects.requireNonNull(mode);
+        if (mode == PlaintextMode.FIFO && plaintextDir.isPresent()) {
+            throw new IllegalArgumentException("--plaintext-dir applies to --mode file only");
+        }
     }
 }

@@ -258,6 +258,108 @@ public final class Libc {
         }
     }
 
+    public static final int O_WRONLY = 1;
+    public static final int O_NONBLOCK = 0x800;
+
+    /**
+     * open(path, flags) without a mode (no O_CREAT): e.g. a FIFO's write end with O_NONBLOCK, which fails with
+     * ENXIO instead of blocking while no reader has it open.
+     *
+     * @return the descriptor, or {@code -errno}
+     */
+    public static int openOrErrno(Path path, int flags) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = callState();
+            int fd = (int) Open.H.invokeExact(state, cPath(arena, path), flags);
+            return fd >= 0 ? fd : -errno(state);
+        } catch (Throwable t) {
+            throw unexpected("open", t);
+        }
+    }
+
+    private static final class Mkfifo {
+        // mkfifo(3): the named pipe of --mode fifo. Creates exclusively (EEXIST) and follows no symlink at the name.
+        static final MethodHandle H = bindWithErrno("mkfifo", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    }
+
+    /** mkfifo(path, mode); the umask applies (it can only remove bits). */
+    public static void mkfifo(Path path, int mode) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = callState();
+            int r = (int) Mkfifo.H.invokeExact(state, cPath(arena, path), mode);
+            if (r != 0) {
+                throw new ErrnoException("mkfifo", path.toString(), errno(state));
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected("mkfifo", t);
+        }
+    }
+
+    private static final class Write {
+        // write(2): the plaintext into the FIFO, straight from our off-heap buffer (no JDK buffer copies).
+        static final MethodHandle H = bindWithErrno("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    }
+
+    /** write(2) of {@code buf}; returns the bytes written or {@code -errno}. */
+    public static long writeOrErrno(int fd, MemorySegment buf) {
+        MemorySegment state = callState();
+        long n;
+        try {
+            n = (long) Write.H.invokeExact(state, fd, buf, buf.byteSize());
+        } catch (Throwable t) {
+            throw unexpected("write", t);
+        }
+        return n >= 0 ? n : -errno(state);
+    }
+
+    private static final class Setrlimit {
+        // setrlimit(2): RLIMIT_CORE 0, no core file of secret-run whatever the dumpable flag says.
+        static final MethodHandle H = bindWithErrno("setrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+    }
+
+    public static final int RLIMIT_CORE = 4;
+
+    private static final class Getrlimit {
+        static final MethodHandle H = bindWithErrno("getrlimit", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+    }
+
+    /** getrlimit(resource): {soft, hard} (RLIM_INFINITY is -1). */
+    public static long[] getrlimit(int resource) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment limit = arena.allocate(16, 8);
+            MemorySegment state = callState();
+            int r = (int) Getrlimit.H.invokeExact(state, resource, limit);
+            if (r != 0) {
+                throw new ErrnoException("getrlimit", "resource " + resource, errno(state));
+            }
+            return new long[] {limit.get(JAVA_LONG, 0), limit.get(JAVA_LONG, 8)};
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected("getrlimit", t);
+        }
+    }
+
+    /** setrlimit(resource, {soft, hard}). */
+    public static void setrlimit(int resource, long soft, long hard) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment limit = arena.allocate(16, 8);
+            limit.set(JAVA_LONG, 0, soft);
+            limit.set(JAVA_LONG, 8, hard);
+            MemorySegment state = callState();
+            int r = (int) Setrlimit.H.invokeExact(state, resource, limit);
+            if (r != 0) {
+                throw new ErrnoException("setrlimit", "resource " + resource, errno(state));
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected("setrlimit", t);
+        }
+    }
+
     // statx(2) masks and struct statx offsets (linux/stat.h: the same layout on every architecture).
     public static final int STATX_TYPE = 0x1;
     public static final int STATX_MODE = 0x2;
@@ -351,12 +453,18 @@ public final class Libc {
     }
 
     public static final short POLLIN = 0x1;
+    public static final short POLLOUT = 0x4;
 
     /** A {@code struct pollfd} for {@code fd} waiting for {@link #POLLIN}, to be reused across calls. */
     public static MemorySegment pollFd(Arena arena, int fd) {
+        return pollFd(arena, fd, POLLIN);
+    }
+
+    /** A {@code struct pollfd} for {@code fd} waiting for {@code events} (e.g. {@link #POLLOUT}). */
+    public static MemorySegment pollFd(Arena arena, int fd, short events) {
         MemorySegment pfd = arena.allocate(Poll.POLLFD);
         pfd.set(JAVA_INT, 0, fd);
-        pfd.set(JAVA_SHORT, 4, POLLIN);
+        pfd.set(JAVA_SHORT, 4, events);
         return pfd;
     }
 

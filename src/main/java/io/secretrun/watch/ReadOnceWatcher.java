@@ -158,6 +158,8 @@ public final class ReadOnceWatcher implements AutoCloseable {
     /** Opened once the thread has warmed its event path up and is about to wait: {@link #arm} returns then. */
     private final CountDownLatch readyLatch = new CountDownLatch(1);
     private volatile Outcome outcome;
+    /** Set once in {@link #arm}, before the thread starts. */
+    private Runnable afterDecision = () -> { };
     private final Thread thread;
 
     private ReadOnceWatcher(Path path, DeleteOn mode, Duration readTimeout, int dirFd, MemorySegment cName,
@@ -191,6 +193,16 @@ public final class ReadOnceWatcher implements AutoCloseable {
      *     while arming. The file is then left as it is: the caller deletes it.
      */
     public static ReadOnceWatcher arm(Path plaintext, DeleteOn mode, Duration readTimeout) throws IOException {
+        return arm(plaintext, mode, readTimeout, () -> { });
+    }
+
+    /**
+     * {@link #arm(Path, DeleteOn, Duration)}, and {@code afterDecision} runs once right after the decision (after the
+     * unlink, before the log line), in the deciding thread, whatever the reason: e.g. removing a link to the file.
+     */
+    public static ReadOnceWatcher arm(Path plaintext, DeleteOn mode, Duration readTimeout, Runnable afterDecision)
+            throws IOException {
+        Objects.requireNonNull(afterDecision, "afterDecision");
         Objects.requireNonNull(plaintext, "plaintext");
         Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(readTimeout, "readTimeout");
@@ -214,6 +226,7 @@ public final class ReadOnceWatcher implements AutoCloseable {
             int wd = inotify.addWatch(path, mode.mask() | SELF_EVENTS | IN_DONT_FOLLOW);
             ReadOnceWatcher watcher =
                     new ReadOnceWatcher(path, mode, readTimeout, dirFd, cName, devIno, inotify, wd, armedNanos);
+            watcher.afterDecision = afterDecision;
             // The watch is on whatever inode the path named during add_watch: make sure it is the file we checked.
             if (watcher.identity(watcher.statDecide) != SAME) {
                 throw new IOException(path + " was replaced while arming the watch");
@@ -595,6 +608,11 @@ public final class ReadOnceWatcher implements AutoCloseable {
             }
         }
         // ---- the file is gone (or is not ours); everything below may take its time ----
+        try {
+            afterDecision.run();
+        } catch (RuntimeException e) {
+            failure = failure == null ? e : failure;
+        }
         boolean deleted = err == 0;
         long millis = ((eventNanos >= 0 ? eventNanos : System.nanoTime()) - armedNanos) / 1_000_000;
         Reason reason = identity == GONE || identity == REPLACED ? Reason.GONE_ALREADY : switch (trigger) {

@@ -67,11 +67,15 @@ public final class SecretRun {
         return Path.of(System.getProperty("java.home"), "bin", "java");
     }
 
-    /** {@code java [launcher's flags] --enable-native-access=ALL-UNNAMED -jar secret-run.jar}. */
+    /**
+     * {@code java @jvm.args -jar secret-run.jar}: the JVM options of the launchers (bin/secret-run and the image's
+     * /usr/bin/secret-run), read from the same file they use, so the attach mechanism is off here too.
+     */
     public static List<String> javaCommand() {
-        // the JVM flags of the launcher bin/secret-run that affect behaviour users see
-        return List.of(javaExecutable().toString(), "-XX:+UseSerialGC", "-XX:-UsePerfData", "-Xshare:auto",
-                "--enable-native-access=ALL-UNNAMED", "-jar", jar().toString());
+        Path jar = jar();
+        Path jvmArgs = jar.toAbsolutePath().getParent().resolveSibling("root/usr/share/secret-run/jvm.args");
+        assertTrue(Files.isRegularFile(jvmArgs), "jvm.args missing: " + jvmArgs);
+        return List.of(javaExecutable().toString(), "@" + jvmArgs, "-jar", jar.toString());
     }
 
     /** PATH, HOME, LANG and JAVA_HOME only. */

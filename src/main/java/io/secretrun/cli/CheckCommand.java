@@ -1,0 +1,259 @@
+package io.secretrun.cli;
+
+import io.secretrun.error.SecretRunException;
+import io.secretrun.linux.ErrnoException;
+import io.secretrun.linux.Libc;
+import io.secretrun.place.Storage;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code secret-run check}: what protects the secret here. One line per protection on stdout,
+ * {@code STATUS LEVEL NAME: DETAIL}, where STATUS is {@code ok}, {@code MISSING} or {@code info} (listed, never
+ * required) and LEVEL the lowest {@code --min-level} that requires it; then a summary line. Exits 0 when every
+ * protection of the level holds, 1 otherwise: usable as a startup check (e.g. an init container running the same
+ * image, user and volumes as the app).
+ */
+@Command(name = "check", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Prints what protects the secret in this environment, one line per protection "
+                + "(ok, MISSING, or info), and exits non-zero when a protection of --min-level is missing.",
+            "",
+            "basic:  PID 1 or child subreaper possible; secret-run not dumpable; core dumps off (RLIMIT_CORE 0).",
+            "strict: basic, and the plaintext's directory on tmpfs/ramfs; Yama ptrace_scope >= 1; CAP_SYS_PTRACE "
+                    + "in none of CapEff, CapPrm, CapBnd.",
+            "info:   core_pattern, whether running as root."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:every protection of --min-level holds", "1:a protection of --min-level is missing",
+            "64:usage error"})
+final class CheckCommand implements Callable<Integer> {
+    /** CAP_SYS_PTRACE's bit in the /proc/PID/status capability masks. */
+    static final int CAP_SYS_PTRACE = 19;
+
+    /** How much protection is required. */
+    enum Level {
+        BASIC, STRICT;
+
+        /** The CLI spelling. */
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    @Option(names = {"-i", "--encrypted"}, paramLabel = "FILE",
+            defaultValue = "${env:SECRET_RUN_ENCRYPTED:-/config/secrets.yaml.enc}",
+            description = {"The encrypted secrets file, for the default plaintext path (default: ${DEFAULT-VALUE}).",
+                    "Env: SECRET_RUN_ENCRYPTED."})
+    Path encrypted;
+
+    @Option(names = {"-o", "--plaintext"}, paramLabel = "FILE", defaultValue = "${env:SECRET_RUN_PLAINTEXT}",
+            description = {"Where the app expects the plaintext (default: the encrypted path without its suffix).",
+                    "Env: SECRET_RUN_PLAINTEXT."})
+    Path plaintext;
+
+    @Option(names = "--plaintext-dir", paramLabel = "DIR", defaultValue = "${env:SECRET_RUN_PLAINTEXT_DIR}",
+            description = {"The directory the plaintext is written to instead (its file system is checked).",
+                    "Env: SECRET_RUN_PLAINTEXT_DIR."})
+    Path plaintextDir;
+
+    @Option(names = "--min-level", paramLabel = "LEVEL", defaultValue = "${env:SECRET_RUN_CHECK_LEVEL:-basic}",
+            description = {"basic or strict (default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_CHECK_LEVEL."})
+    Level minLevel;
+
+    @Mixin
+    LoggingOptions logging;
+
+    /** One line of the report. */
+    record Line(String status, Level level, String name, String detail) {
+        static Line of(boolean holds, Level level, String name, String detail) {
+            return new Line(holds ? "ok" : "MISSING", level, name, detail);
+        }
+
+        static Line info(String name, String detail) {
+            return new Line("info", null, name, detail);
+        }
+
+        boolean missing() {
+            return status.equals("MISSING");
+        }
+
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "%-7s %-6s %s: %s", status,
+                    level == null ? "-" : level.name().toLowerCase(Locale.ROOT), name, detail);
+        }
+    }
+
+    @Override
+    public Integer call() throws SecretRunException {
+        logging.apply();
+        List<Line> lines = new ArrayList<>();
+        lines.add(pid1());
+        lines.add(dumpable());
+        lines.add(coreLimit());
+        lines.add(plaintextStorage());
+        lines.add(yama());
+        lines.add(ptraceCapability());
+        lines.add(corePattern());
+        lines.add(Line.info("user", ProcessHandleUid.describe()));
+
+        PrintStream out = System.out;
+        List<String> missing = new ArrayList<>();
+        for (Line line : lines) {
+            out.println(line);
+            if (line.missing() && line.level().compareTo(minLevel) <= 0) {
+                missing.add(line.name());
+            }
+        }
+        String level = minLevel.name().toLowerCase(Locale.ROOT);
+        out.println(missing.isEmpty() ? "level " + level + ": every protection holds"
+                : "level " + level + ": missing " + String.join(", ", missing));
+        out.flush();
+        return missing.isEmpty() ? 0 : 1;
+    }
+
+    private static Line pid1() {
+        if (Libc.getpid() == 1) {
+            return Line.of(true, Level.BASIC, "pid1", "running as PID 1: reaps every orphan, relays signals");
+        }
+        try {
+            Libc.prctl(Libc.PR_SET_CHILD_SUBREAPER, 1);
+            return Line.of(true, Level.BASIC, "pid1", "not PID 1; child subreaper possible (orphans of the app are "
+                    + "reaped)");
+        } catch (ErrnoException e) {
+            return Line.of(false, Level.BASIC, "pid1", "not PID 1 and no child subreaper: " + e.getMessage());
+        }
+    }
+
+    private static Line dumpable() {
+        try {
+            int dumpable = Libc.prctl(Libc.PR_GET_DUMPABLE, 0);
+            return dumpable == 0
+                    ? Line.of(true, Level.BASIC, "dumpable", "secret-run is not dumpable: same-user processes cannot "
+                            + "ptrace it or read its /proc/PID/mem and environ")
+                    : Line.of(false, Level.BASIC, "dumpable", "secret-run is dumpable (" + dumpable + ")");
+        } catch (ErrnoException e) {
+            return Line.of(false, Level.BASIC, "dumpable", "cannot tell: " + e.getMessage());
+        }
+    }
+
+    private static Line coreLimit() {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/self/limits"))) {
+                if (l.startsWith("Max core file size")) {
+                    String[] fields = l.substring("Max core file size".length()).trim().split("\\s+");
+                    boolean off = fields.length > 0 && fields[0].equals("0");
+                    return Line.of(off, Level.BASIC, "core-limit", "RLIMIT_CORE of secret-run: soft " + fields[0]
+                            + (off ? " (no core file of it)" : ""));
+                }
+            }
+            return Line.of(false, Level.BASIC, "core-limit", "no core limit in /proc/self/limits");
+        } catch (IOException e) {
+            return Line.of(false, Level.BASIC, "core-limit", "cannot read /proc/self/limits: " + e.getMessage());
+        }
+    }
+
+    private Line plaintextStorage() {
+        Path dir;
+        if (plaintextDir != null && !plaintextDir.toString().isEmpty()) {
+            dir = plaintextDir.toAbsolutePath();
+        } else {
+            try {
+                dir = Main.plaintextPath(encrypted, plaintext).toAbsolutePath().getParent();
+            } catch (SecretRunException e) {
+                return Line.of(false, Level.STRICT, "plaintext-storage", e.getMessage());
+            }
+        }
+        try {
+            Storage.Kind kind = Storage.of(dir);
+            return Line.of(kind.inMemory(), Level.STRICT, "plaintext-storage", dir + " is on " + kind.name()
+                    + (kind.inMemory() ? " (in memory)" : " (not in memory: the plaintext would touch storage)"));
+        } catch (ErrnoException e) {
+            return Line.of(false, Level.STRICT, "plaintext-storage", "cannot tell: " + e.getMessage());
+        }
+    }
+
+    private static Line yama() {
+        Path scope = Path.of("/proc/sys/kernel/yama/ptrace_scope");
+        try {
+            String value = Files.readString(scope).trim();
+            String meaning = switch (value) {
+                case "0" -> "classic: any process may ptrace a dumpable process of its user";
+                case "1" -> "restricted: only a parent may ptrace its descendants";
+                case "2" -> "admin-only: ptrace needs CAP_SYS_PTRACE";
+                case "3" -> "no attach at all";
+                default -> "unknown value";
+            };
+            return Line.of(!value.equals("0") && value.matches("[1-3]"), Level.STRICT, "yama",
+                    "ptrace_scope " + value + " (" + meaning + ")");
+        } catch (NoSuchFileException e) {
+            return Line.of(false, Level.STRICT, "yama", "no Yama: any process may ptrace a dumpable process of its "
+                    + "user (the app, for instance)");
+        } catch (IOException e) {
+            return Line.of(false, Level.STRICT, "yama", "cannot read " + scope + ": " + e.getMessage());
+        }
+    }
+
+    private static Line ptraceCapability() {
+        try {
+            List<String> with = new ArrayList<>();
+            List<String> without = new ArrayList<>();
+            for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
+                for (String set : new String[] {"CapEff", "CapPrm", "CapBnd"}) {
+                    if (l.startsWith(set + ":")) {
+                        long mask = Long.parseUnsignedLong(l.substring(set.length() + 1).trim(), 16);
+                        ((mask & (1L << CAP_SYS_PTRACE)) != 0 ? with : without).add(set);
+                    }
+                }
+            }
+            if (with.isEmpty() && without.isEmpty()) {
+                return Line.of(false, Level.STRICT, "cap-sys-ptrace", "no capability sets in /proc/self/status");
+            }
+            return with.isEmpty()
+                    ? Line.of(true, Level.STRICT, "cap-sys-ptrace", "CAP_SYS_PTRACE in none of " + without)
+                    : Line.of(false, Level.STRICT, "cap-sys-ptrace", "CAP_SYS_PTRACE in " + with
+                            + ": a process with it reads any process's memory, dumpable or not");
+        } catch (IOException | NumberFormatException e) {
+            return Line.of(false, Level.STRICT, "cap-sys-ptrace", "cannot read /proc/self/status: " + e.getMessage());
+        }
+    }
+
+    private static Line corePattern() {
+        try {
+            String pattern = Files.readString(Path.of("/proc/sys/kernel/core_pattern")).trim();
+            return Line.info("core-pattern", pattern.startsWith("|")
+                    ? "piped to a handler (" + pattern + "): cores of dumpable processes leave the container"
+                    : "written to files (" + pattern + ")");
+        } catch (IOException e) {
+            return Line.info("core-pattern", "cannot read /proc/sys/kernel/core_pattern: " + e.getMessage());
+        }
+    }
+
+    /** The real and effective uid, from /proc/self/status. */
+    static final class ProcessHandleUid {
+        static String describe() {
+            try {
+                for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
+                    if (l.startsWith("Uid:")) {
+                        String[] ids = l.substring(4).trim().split("\\s+");
+                        return ids[1].equals("0") ? "running as root (uid 0)" : "running as uid " + ids[1]
+                                + " (not root)";
+                    }
+                }
+            } catch (IOException e) {
+                return "cannot tell: " + e.getMessage();
+            }
+            return "cannot tell";
+        }
+    }
+}

@@ -1,0 +1,172 @@
+package io.secretrun.place;
+
+import io.secretrun.error.SecretRunException;
+import io.secretrun.secret.SecretBytes;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Where the plaintext's bytes live and which path the app opens. By default they are the same file, the target.
+ * With {@code --plaintext-dir DIR} the bytes go to a file with a unique name in DIR (meant to be in memory) and the
+ * target becomes a symbolic link to it: a config directory on shared or persistent storage then only ever holds a
+ * link. The app opens through the link, which opens (and fires the read-once watch on) the file in DIR; when that
+ * file is deleted, for whatever reason, the link goes too.
+ */
+public final class Placement {
+    private static final Logger LOG = LoggerFactory.getLogger(Placement.class);
+    /** Names of our files in DIR start with this, so a stale one is recognisable. */
+    static final String PREFIX = ".secret-run-";
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final Path target;
+    private final Path file;
+    private final Path plaintextDir;
+    private volatile boolean linkCreated;
+
+    private Placement(Path target, Path file, Path plaintextDir) {
+        this.target = target;
+        this.file = file;
+        this.plaintextDir = plaintextDir;
+    }
+
+    /** The placement for {@code target}, through a link into {@code plaintextDir} when one is given. */
+    public static Placement of(Path target, Optional<Path> plaintextDir) {
+        Path absolute = target.toAbsolutePath();
+        if (plaintextDir.isEmpty()) {
+            return new Placement(absolute, absolute, null);
+        }
+        Path dir = plaintextDir.get().toAbsolutePath().normalize();
+        String name = PREFIX + absolute.getFileName() + "-" + HexFormat.of().formatHex(randomBytes());
+        return new Placement(absolute, dir.resolve(name), dir);
+    }
+
+    private static byte[] randomBytes() {
+        byte[] bytes = new byte[8];
+        RANDOM.nextBytes(bytes);
+        return bytes;
+    }
+
+    /** The path the app opens. */
+    public Path target() {
+        return target;
+    }
+
+    /** The file that holds the bytes (the target itself unless linked). */
+    public Path file() {
+        return file;
+    }
+
+    /** Whether the target is a link to a file in {@code --plaintext-dir}. */
+    public boolean linked() {
+        return plaintextDir != null;
+    }
+
+    /** The directory whose file system holds the bytes. */
+    public Path storageDirectory() {
+        return linked() ? plaintextDir : target.getParent();
+    }
+
+    /**
+     * Checks that the target (and DIR) can be used and removes what an earlier crashed run left: a plaintext file
+     * at the target, or, when linked, a link at the target that points into DIR (and the file it names).
+     */
+    public void prepare() throws SecretRunException {
+        if (!linked()) {
+            PlaintextFile.prepare(target);
+            return;
+        }
+        if (!Files.isDirectory(plaintextDir)) {
+            throw SecretRunException.cantCreate("plaintext directory " + plaintextDir + " does not exist");
+        }
+        Path stale = staleLinkTarget();
+        if (stale != null) {
+            try {
+                Files.delete(target);
+                if (stale.getFileName().toString().startsWith(PREFIX)) {
+                    Files.deleteIfExists(stale);
+                }
+                LOG.warn("removed stale link {} (to {}) left by an earlier run", target, stale);
+            } catch (IOException e) {
+                throw SecretRunException.cantCreate("cannot remove stale link " + target + ": "
+                        + PlaintextFile.reason(e));
+            }
+            return;
+        }
+        PlaintextFile.prepare(target);
+    }
+
+    /** Where the link at the target points, when it is a link into DIR; null otherwise (or when there is none). */
+    private Path staleLinkTarget() throws SecretRunException {
+        try {
+            BasicFileAttributes attributes =
+                    Files.readAttributes(target, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (!attributes.isSymbolicLink()) {
+                return null;
+            }
+            Path pointsTo = target.resolveSibling(Files.readSymbolicLink(target)).normalize();
+            return plaintextDir.equals(pointsTo.getParent()) ? pointsTo : null;
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException e) {
+            throw SecretRunException.cantCreate("cannot inspect plaintext path " + target + ": "
+                    + PlaintextFile.reason(e));
+        }
+    }
+
+    /**
+     * Writes the plaintext (exclusive create, 0600) and, when linked, then creates the link at the target
+     * (symlink(2) creates exclusively and follows nothing). On failure nothing is left.
+     */
+    public void write(SecretBytes plaintext) throws SecretRunException {
+        PlaintextFile.write(file, plaintext);
+        if (!linked()) {
+            return;
+        }
+        try {
+            Files.createSymbolicLink(target, file);
+            linkCreated = true;
+        } catch (IOException | UnsupportedOperationException e) {
+            PlaintextFile.removeQuietly(file);
+            throw SecretRunException.cantCreate("cannot create the link " + target + " to the plaintext: "
+                    + (e instanceof IOException io ? PlaintextFile.reason(io) : e.getMessage()));
+        }
+    }
+
+    /**
+     * Removes the link at the target if we created it and it still points to our file (someone may have replaced
+     * it: then it is not ours to delete). The check and the unlink are two calls; Linux has no unlink-if-target.
+     */
+    public void removeLink() {
+        if (!linkCreated) {
+            return;
+        }
+        try {
+            if (Files.isSymbolicLink(target) && file.equals(Files.readSymbolicLink(target))) {
+                Files.delete(target);
+            } else {
+                LOG.warn("{} no longer links to the plaintext; left as it is", target);
+            }
+        } catch (NoSuchFileException e) {
+            // removed by someone else
+        } catch (IOException e) {
+            LOG.error("could not remove the link {}: {}", target, PlaintextFile.reason(e));
+        } finally {
+            linkCreated = false;
+        }
+    }
+
+    /** Removes the file and the link, if there; for the paths before the watcher exists. */
+    public void removeQuietly() {
+        PlaintextFile.removeQuietly(file);
+        removeLink();
+    }
+}

@@ -1,0 +1,301 @@
+package io.secretrun.watch;
+
+import io.secretrun.error.SecretRunException;
+import io.secretrun.linux.Errno;
+import io.secretrun.linux.ErrnoException;
+import io.secretrun.linux.Libc;
+import io.secretrun.place.PlaintextFile;
+import io.secretrun.secret.SecretBytes;
+import io.secretrun.watch.ReadOnceWatcher.Reason;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code --mode fifo}: serves the plaintext once through a named pipe at the target, for apps that read their
+ * config once from start to end. The plaintext never touches a file system: it goes from our off-heap buffer
+ * through the kernel's pipe buffer to the first reader.
+ *
+ * <p>The FIFO is made with mkfifo(3), mode 0600, exclusively. One platform daemon thread, {@value #THREAD_NAME},
+ * never blocks: it tries to open the write end with {@code O_NONBLOCK} every few milliseconds (that fails with
+ * ENXIO while nobody has the read end open; a reader's open blocks until we connect), checks that the descriptor
+ * is our FIFO (device and inode: someone who replaced it with a regular file gets nothing written into it), unlinks
+ * the FIFO at once (a second reader finds nothing), writes the whole plaintext with non-blocking writes and
+ * poll(2), closes, and wipes the buffer. The read timeout, the child's exit and stop signals ({@link #deleteNow})
+ * end it at any point: the FIFO is unlinked, a write in progress is cut short, the buffer wiped.
+ *
+ * <p>Limits: between the first reader's open and our unlink (the next open attempt, a few milliseconds), a
+ * second process could also open the read end and share the stream. A reader that does not drain the pipe keeps
+ * the thread polling until the child exits or secret-run stops.
+ */
+public final class FifoServer {
+    public static final String THREAD_NAME = "secret-run-fifo";
+    private static final Logger LOG = LoggerFactory.getLogger(FifoServer.class);
+    private static final int S_IFIFO = 0010000;
+    private static final long RETRY_MILLIS = 5;
+    private static final int POLL_MILLIS = 50;
+    private static final long JOIN_MILLIS = 2_000;
+    private static final int AT_EMPTY_PATH = 0x1000;
+
+    private final Path path;
+    private final String name;
+    private final Duration readTimeout;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment content;
+    private final long dev;
+    private final long ino;
+    private final AtomicReference<Reason> stop = new AtomicReference<>();
+    private final AtomicBoolean unlinked = new AtomicBoolean();
+    private final AtomicBoolean wiped = new AtomicBoolean();
+    private final Thread thread;
+    private volatile boolean started;
+
+    private FifoServer(Path path, SecretBytes plaintext, Duration readTimeout, long[] devIno) {
+        this.path = path;
+        this.name = path.getFileName().toString();
+        this.readTimeout = readTimeout;
+        this.content = arena.allocate(Math.max(1, plaintext.length())).asSlice(0, plaintext.length());
+        MemorySegment.copy(plaintext.array(), 0, content, ValueLayout.JAVA_BYTE, 0, plaintext.length());
+        this.dev = devIno[0];
+        this.ino = devIno[1];
+        this.thread = Thread.ofPlatform().name(THREAD_NAME).daemon(true).unstarted(this::run);
+    }
+
+    /** Removes a FIFO an earlier run left at {@code target}; anything else is {@link PlaintextFile#prepare}'s. */
+    public static void prepare(Path target) throws SecretRunException {
+        try {
+            Map<String, Object> a = Files.readAttributes(target, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+            if (((Integer) a.get("mode") & Libc.S_IFMT) == S_IFIFO) {
+                Files.delete(target);
+                LOG.warn("removed stale FIFO {} left by an earlier run", target);
+                return;
+            }
+        } catch (NoSuchFileException e) {
+            // nothing there
+        } catch (IOException | UnsupportedOperationException e) {
+            // let the general check report it
+        }
+        PlaintextFile.prepare(target);
+    }
+
+    /**
+     * Makes the FIFO (0600, exclusively) and copies the plaintext into a buffer of its own; {@link #start} serves
+     * it. The caller may wipe {@code plaintext} as soon as this returns.
+     */
+    public static FifoServer create(Path target, SecretBytes plaintext, Duration readTimeout)
+            throws SecretRunException {
+        Path path = target.toAbsolutePath();
+        try {
+            Libc.mkfifo(path, 0600);
+        } catch (ErrnoException e) {
+            throw SecretRunException.cantCreate("cannot create FIFO " + target + ": " + e.getMessage());
+        }
+        try {
+            long[] modeDevIno = statx(path);
+            if (modeDevIno == null || (modeDevIno[0] & Libc.S_IFMT) != S_IFIFO) {
+                throw new IOException("it was replaced meanwhile");
+            }
+            return new FifoServer(path, plaintext, readTimeout, new long[] {modeDevIno[1], modeDevIno[2]});
+        } catch (IOException | RuntimeException e) {
+            removeQuietly(path);
+            throw SecretRunException.cantCreate("cannot create FIFO " + target + ": " + e.getMessage());
+        }
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    /** Starts the writer thread. */
+    public void start() {
+        started = true;
+        thread.start();
+    }
+
+    /**
+     * Ends the service for {@code reason} (read timeout, child exited, stopped, failed): unlinks the FIFO, cuts a
+     * write in progress short, wipes the buffer; returns when the writer thread is done (bounded). Idempotent.
+     */
+    public void deleteNow(Reason reason) {
+        boolean first = stop.compareAndSet(null, reason);
+        if (started) {
+            try {
+                thread.join(JOIN_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (thread.isAlive()) {
+                LOG.warn("the FIFO writer for {} did not stop within {} ms", name, JOIN_MILLIS);
+            }
+        }
+        boolean removed = unlinkIfOurs();
+        if (!started) {
+            wipe();
+        }
+        if (first && removed) {
+            LOG.info("{} (FIFO) removed unread: {}", name, describe(reason));
+        }
+    }
+
+    private void run() {
+        long startNanos = System.nanoTime();
+        long deadline = readTimeout.isZero() ? Long.MAX_VALUE : startNanos + readTimeout.toNanos();
+        int fd = -1;
+        try {
+            while (true) {
+                if (stop.get() != null) {
+                    return; // deleteNow unlinks and logs
+                }
+                fd = Libc.openOrErrno(path, Libc.O_WRONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
+                if (fd >= 0) {
+                    break;
+                }
+                if (-fd == Errno.ENOENT) {
+                    LOG.warn("{} (FIFO) was removed by someone else before it was read", name);
+                    return;
+                }
+                if (-fd != Errno.ENXIO && -fd != Errno.EINTR) {
+                    LOG.error("cannot open FIFO {} for writing: {}; removing it", name, Errno.describe(-fd));
+                    unlinkIfOurs();
+                    return;
+                }
+                if (System.nanoTime() > deadline && stop.compareAndSet(null, Reason.TIMED_OUT)) {
+                    unlinkIfOurs();
+                    LOG.warn("{} (FIFO) removed unread: {}", name, describe(Reason.TIMED_OUT));
+                    return;
+                }
+                Thread.sleep(RETRY_MILLIS);
+            }
+            if (!isOurFifo(fd)) {
+                LOG.error("{} is no longer our FIFO; nothing written", name);
+                return;
+            }
+            unlinkIfOurs(); // before writing anything: a second reader finds nothing
+            long millis = (System.nanoTime() - startNanos) / 1_000_000;
+            long written = write(fd);
+            if (written == content.byteSize()) {
+                LOG.info("{} (FIFO) read after {} ms: {} bytes served once, FIFO removed", name, millis, written);
+            } else {
+                LOG.warn("{} (FIFO) opened after {} ms but only {} of {} bytes were served ({}); FIFO removed",
+                        name, millis, written, content.byteSize(),
+                        stop.get() == null ? "the reader closed early" : describe(stop.get()));
+            }
+        } catch (InterruptedException e) {
+            unlinkIfOurs();
+        } catch (RuntimeException | Error e) {
+            unlinkIfOurs();
+            LOG.error("the FIFO writer for {} failed: {}; FIFO removed", name, e.toString());
+        } finally {
+            if (fd >= 0) {
+                try {
+                    Libc.close(fd);
+                } catch (ErrnoException ignored) {
+                    // released anyway
+                }
+            }
+            wipe();
+        }
+    }
+
+    /** Writes the content with non-blocking writes; stops early on a stop request or when the reader is gone. */
+    private long write(int fd) {
+        long offset = 0;
+        try (Arena local = Arena.ofConfined()) {
+            MemorySegment pfd = Libc.pollFd(local, fd, Libc.POLLOUT);
+            while (offset < content.byteSize() && stop.get() == null) {
+                long n = Libc.writeOrErrno(fd, content.asSlice(offset));
+                if (n > 0) {
+                    offset += n;
+                } else if (n == -Errno.EAGAIN || n == -Errno.EINTR) {
+                    Libc.pollOrErrno(pfd, POLL_MILLIS);
+                } else {
+                    break; // EPIPE: the reader closed its end
+                }
+            }
+        }
+        return offset;
+    }
+
+    /** Whether {@code fd} is the FIFO we made (same device and inode). */
+    private boolean isOurFifo(int fd) {
+        try (Arena local = Arena.ofConfined()) {
+            MemorySegment buf = Libc.statxBuffer(local);
+            int err = Libc.statxOrErrno(fd, local.allocate(1), AT_EMPTY_PATH, Libc.STATX_TYPE | Libc.STATX_INO, buf);
+            return err == 0 && (Libc.statxMode(buf) & Libc.S_IFMT) == S_IFIFO
+                    && Libc.statxIno(buf) == ino && Libc.statxDev(buf) == dev;
+        }
+    }
+
+    /** Unlinks the path once, if it still names our FIFO. */
+    private boolean unlinkIfOurs() {
+        if (unlinked.get()) {
+            return false;
+        }
+        try {
+            long[] modeDevIno = statx(path);
+            if (modeDevIno == null) {
+                unlinked.set(true);
+                return false;
+            }
+            if (modeDevIno[1] != dev || modeDevIno[2] != ino) {
+                unlinked.set(true);
+                LOG.warn("{} was replaced by someone else; left as it is", name);
+                return false;
+            }
+        } catch (IOException | RuntimeException e) {
+            // fail closed: remove it anyway
+        }
+        if (!unlinked.compareAndSet(false, true)) {
+            return false;
+        }
+        removeQuietly(path);
+        return true;
+    }
+
+    /** {mode, dev, ino} of {@code path} (not following a symlink), as statx(2) reports them; null if absent. */
+    private static long[] statx(Path path) throws IOException {
+        try (Arena local = Arena.ofConfined()) {
+            MemorySegment buf = Libc.statxBuffer(local);
+            int err = Libc.statxOrErrno(Libc.AT_FDCWD, Libc.cPath(local, path), Libc.AT_SYMLINK_NOFOLLOW,
+                    Libc.STATX_TYPE | Libc.STATX_INO, buf);
+            if (err == Errno.ENOENT) {
+                return null;
+            }
+            if (err != 0) {
+                throw new ErrnoException("statx", path.toString(), err);
+            }
+            return new long[] {Libc.statxMode(buf), Libc.statxDev(buf), Libc.statxIno(buf)};
+        }
+    }
+
+    private void wipe() {
+        if (wiped.compareAndSet(false, true)) {
+            content.fill((byte) 0);
+            arena.close();
+        }
+    }
+
+    private static void removeQuietly(Path path) {
+        PlaintextFile.removeQuietly(path);
+    }
+
+    private String describe(Reason reason) {
+        return switch (reason) {
+            case TIMED_OUT -> "not read within " + readTimeout.toMillis() + " ms";
+            case CHILD_EXITED -> "the app exited";
+            case STOPPED -> "secret-run stopped";
+            default -> "the launch failed";
+        };
+    }
+}

@@ -1,0 +1,96 @@
+package io.secretrun.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code secret-run check}: one line per protection, and an exit code that follows --min-level. The environment
+ * decides most lines (Yama, capabilities...), so the assertions compare the exit code with the lines printed; the
+ * plaintext directory is the one thing the test controls: tmpfs (/dev/shm) versus disk (under target/).
+ */
+class CheckIT {
+    static final List<String> NAMES = List.of("pid1", "dumpable", "core-limit", "plaintext-storage", "yama",
+            "cap-sys-ptrace", "core-pattern", "user");
+
+    Path disk;
+    Path memory;
+
+    @BeforeEach
+    void dirs() throws IOException {
+        Path base = Path.of("target", "it-check").toAbsolutePath();
+        Files.createDirectories(base);
+        disk = Files.createTempDirectory(base, "disk-");
+        assumeTrue(!PlaintextPlacementIT.isTmpfs(disk), "target/ is on tmpfs here");
+        assumeTrue(Files.isDirectory(Path.of("/dev/shm")) && PlaintextPlacementIT.isTmpfs(Path.of("/dev/shm")));
+        memory = Files.createTempDirectory(Path.of("/dev/shm"), "secret-run-check-");
+    }
+
+    @AfterEach
+    void cleanUp() {
+        PlaintextPlacementIT.deleteTree(disk);
+        PlaintextPlacementIT.deleteTree(memory);
+    }
+
+    @Test
+    void printsOneLinePerProtectionAndTheBasicOnesHoldHere() {
+        SecretRun.Result r = check(disk, "basic");
+        for (String name : NAMES) {
+            assertTrue(line(r, name).isPresent(), "a line for " + name + ":\n" + r.stdoutText());
+        }
+        // secret-run makes itself non-dumpable and turns its core dumps off: true wherever it runs
+        assertTrue(line(r, "dumpable").get().startsWith("ok"), r.stdoutText());
+        assertTrue(line(r, "core-limit").get().startsWith("ok"), r.stdoutText());
+        assertEquals(missing(r, "basic") ? 1 : 0, r.exitCode(), r.stdoutText());
+        assertTrue(r.stdoutText().contains("level basic: "), r.stdoutText());
+    }
+
+    @Test
+    void underStrictTheExitCodeFollowsThePlaintextDirectorysFileSystem() {
+        SecretRun.Result onDisk = check(disk, "strict");
+        assertTrue(line(onDisk, "plaintext-storage").get().startsWith("MISSING"), onDisk.stdoutText());
+        assertEquals(1, onDisk.exitCode(), onDisk.stdoutText());
+        assertTrue(onDisk.stdoutText().contains("missing") && onDisk.stdoutText().contains("plaintext-storage"));
+
+        SecretRun.Result inMemory = check(memory, "strict");
+        assertTrue(line(inMemory, "plaintext-storage").get().startsWith("ok"), inMemory.stdoutText());
+        // everything else the environment decides: the exit code is 0 exactly when no strict line is missing
+        assertEquals(missing(inMemory, "strict") ? 1 : 0, inMemory.exitCode(), inMemory.stdoutText());
+
+        // basic ignores the file system
+        assertEquals(check(memory, "basic").exitCode(), check(disk, "basic").exitCode());
+    }
+
+    @Test
+    void theLevelAndTheDirectoryComeFromTheEnvironmentToo() {
+        SecretRun.Result r = new SecretRun(disk).with()
+                .env("SECRET_RUN_CHECK_LEVEL", "strict").env("SECRET_RUN_PLAINTEXT_DIR", disk.toString())
+                .run("check");
+        assertEquals(1, r.exitCode(), r.stdoutText());
+        assertTrue(r.stdoutText().contains("level strict: missing"), r.stdoutText());
+    }
+
+    private static SecretRun.Result check(Path plaintextDir, String level) {
+        return new SecretRun(plaintextDir).run("check", "-o", plaintextDir.resolve("secrets.yaml").toString(),
+                "--min-level", level);
+    }
+
+    private static Optional<String> line(SecretRun.Result r, String name) {
+        return r.stdoutText().lines().filter(l -> l.matches("(ok|MISSING|info)\\s+\\S+\\s+" + name + ": .*"))
+                .findFirst();
+    }
+
+    private static boolean missing(SecretRun.Result r, String level) {
+        return r.stdoutText().lines().anyMatch(l -> l.startsWith("MISSING") && (l.matches("MISSING\\s+basic .*")
+                || level.equals("strict") && l.matches("MISSING\\s+strict .*")));
+    }
+}

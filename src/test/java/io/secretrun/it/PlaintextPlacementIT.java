@@ -1,0 +1,204 @@
+package io.secretrun.it;
+
+import static io.secretrun.it.Scenario.existsNoFollow;
+import static io.secretrun.it.Scenario.listing;
+import static io.secretrun.it.Scenario.sh;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Where the plaintext goes: the warning (or, with --require-tmpfs, the refusal) for storage that is not in memory,
+ * and --plaintext-dir, with which the config directory only ever holds a link.
+ *
+ * <p>The "disk" directory is under Maven's {@code target/} (not /tmp, which may be tmpfs); the in-memory one under
+ * {@code /dev/shm}. Each test checks the file system type it relies on.
+ */
+class PlaintextPlacementIT {
+    static final String WARNING = "prefer an in-memory volume";
+
+    @TempDir
+    static Path gpgDir;
+    static GpgFixture gpg;
+
+    Path disk;
+    Path memory;
+    Path out;
+
+    @BeforeAll
+    static void startGpg() {
+        gpg = GpgFixture.create(gpgDir);
+    }
+
+    @AfterAll
+    static void stopGpg() {
+        if (gpg != null) {
+            gpg.close();
+        }
+    }
+
+    @BeforeEach
+    void dirs() throws IOException {
+        Path base = Path.of("target", "it-placement").toAbsolutePath();
+        Files.createDirectories(base);
+        disk = Files.createTempDirectory(base, "disk-");
+        assumeTrue(!isTmpfs(disk), "target/ is on tmpfs here: no disk directory to test with");
+        assumeTrue(Files.isDirectory(Path.of("/dev/shm")) && isTmpfs(Path.of("/dev/shm")), "no tmpfs at /dev/shm");
+        memory = Files.createTempDirectory(Path.of("/dev/shm"), "secret-run-it-");
+        out = Files.createTempDirectory(base, "out-");
+    }
+
+    @AfterEach
+    void cleanUp() {
+        for (Path dir : new Path[] {disk, memory, out}) {
+            deleteTree(dir);
+        }
+    }
+
+    @Test
+    void plaintextOnDiskIsWarnedAboutOnceAndInMemoryIsNot() {
+        Scenario onDisk = new Scenario(disk, gpg).encrypt();
+        SecretRun.Result warned = onDisk.secretRun.run(onDisk.launch(readIt(onDisk))).assertExit(0);
+        List<String> warnings = warned.stderrLines().stream().filter(l -> l.contains(WARNING)).toList();
+        assertEquals(1, warnings.size(), warned.stderr());
+        assertTrue(warnings.getFirst().contains(" WARN "), warned.stderr());
+        assertTrue(warnings.getFirst().contains("ext") || warnings.getFirst().contains("storage"), warned.stderr());
+
+        Scenario inMemory = new Scenario(memory, gpg).encrypt();
+        SecretRun.Result quiet = inMemory.secretRun.run(inMemory.launch(readIt(inMemory)))
+                .assertExit(0);
+        assertFalse(quiet.stderr().contains(WARNING), quiet.stderr());
+    }
+
+    @Test
+    void requireTmpfsRefusesDiskStorageBeforeDecryptingByOptionAndByEnvironment() {
+        Scenario s = new Scenario(disk, gpg).encrypt();
+        Path ran = out.resolve("ran");
+        String[] child = sh("touch \"$0\"", ran);
+        s.secretRun.run(s.launch(List.of("--require-tmpfs"), child)).assertExit(73).assertOneCleanErrorLine();
+        s.secretRun.with().env("SECRET_RUN_REQUIRE_TMPFS", "true").run(s.launch(child))
+                .assertExit(73).assertOneCleanErrorLine();
+        assertFalse(Files.exists(ran), "the app must not start");
+        assertFalse(existsNoFollow(s.target), "no plaintext");
+    }
+
+    @Test
+    void requireTmpfsAcceptsTmpfs() {
+        Scenario s = new Scenario(memory, gpg).encrypt();
+        SecretRun.Result r = s.secretRun.with().allowOnStdout(s.contentMarker)
+                .run(s.launch(List.of("--require-tmpfs"), "cat", s.target.toString())).assertExit(0);
+        assertArrayEquals(s.plaintext, r.stdout());
+    }
+
+    @Test
+    void withPlaintextDirTheConfigDirectoryHoldsOnlyALinkWhileTheAppReadsThenNothing() throws IOException {
+        Scenario s = new Scenario(disk, gpg).encrypt();
+        // The app records what the config directory holds before it reads, reads through the link, then waits
+        // (bounded) for the link to go. $0 target, $1 config dir, $2 plaintext dir, $3 output dir, $4 marker.
+        String app = """
+                [ -L "$0" ] && echo yes > "$3/is-link"
+                readlink "$0" > "$3/link"
+                find "$1" -maxdepth 1 -type f -exec grep -l -F -e "$4" {} + > "$3/regular-with-content"
+                ls -A "$2" | wc -l > "$3/in-dir"
+                cat "$0" > "$3/copy"
+                i=0; while { [ -e "$0" ] || [ -L "$0" ]; } && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+                { [ -e "$0" ] || [ -L "$0" ]; } && echo yes > "$3/still-there"
+                ls -A "$2" | wc -l > "$3/in-dir-after"
+                exit 0
+                """;
+        s.secretRun.run(s.launch(List.of("--plaintext-dir", memory.toString(), "--require-tmpfs"),
+                sh(app, s.target, disk, memory, out, s.contentMarker))).assertExit(0);
+
+        assertEquals("yes", read("is-link"), "the target is a symbolic link while the app reads");
+        assertTrue(read("link").startsWith(memory.toString() + "/"), "it points into the plaintext dir: "
+                + read("link"));
+        assertEquals("", read("regular-with-content"), "no regular file in the config dir holds the plaintext");
+        assertEquals("1", read("in-dir"), "one file in the plaintext dir");
+        assertArrayEquals(s.plaintext, Files.readAllBytes(out.resolve("copy")), "the app read the right content");
+        assertFalse(Files.exists(out.resolve("still-there")), "link and file are gone after the read");
+        assertEquals("0", read("in-dir-after"));
+        assertFalse(existsNoFollow(s.target));
+        assertEquals(Set.of(), listing(memory));
+    }
+
+    @Test
+    void withPlaintextDirAnAppThatNeverReadsLeavesNeitherLinkNorFile() {
+        Scenario s = new Scenario(disk, gpg).encrypt();
+        s.secretRun.run(s.launch(List.of("--plaintext-dir", memory.toString()), "true")).assertExit(0);
+        assertFalse(existsNoFollow(s.target), "no link left");
+        assertEquals(Set.of(), listing(memory), "no plaintext left");
+    }
+
+    @Test
+    void aStaleLinkIntoThePlaintextDirIsRemovedWithAWarningAnyOtherLinkIsRefused() throws IOException {
+        Scenario s = new Scenario(disk, gpg).encrypt();
+        Path stale = Files.writeString(memory.resolve(".secret-run-secrets.yaml-0123456789abcdef"), "old");
+        Files.createSymbolicLink(s.target, stale);
+        SecretRun.Result r = s.secretRun.with().env("SECRET_RUN_PLAINTEXT_DIR", memory.toString())
+                .run(s.launch("true")).assertExit(0);
+        assertTrue(r.stderr().contains("removed stale link"), r.stderr());
+        assertFalse(Files.exists(stale), "the stale plaintext it pointed to is gone too");
+        assertEquals(Set.of(), listing(memory));
+
+        Path elsewhere = Files.writeString(out.resolve("not-ours"), "keep");
+        Files.createSymbolicLink(s.target, elsewhere);
+        s.secretRun.run(s.launch(List.of("--plaintext-dir", memory.toString()), "true"))
+                .assertExit(73).assertOneCleanErrorLine();
+        assertTrue(Files.isSymbolicLink(s.target), "a link we did not make is left alone");
+        assertEquals("keep", Files.readString(elsewhere));
+        assertEquals(Set.of(), listing(memory));
+    }
+
+    private static String[] readIt(Scenario s) {
+        return sh("cat \"$0\" > /dev/null", s.target);
+    }
+
+    private String read(String name) throws IOException {
+        Path file = out.resolve(name);
+        return Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8).trim() : "";
+    }
+
+    static boolean isTmpfs(Path dir) {
+        try {
+            String type = Files.getFileStore(dir).type();
+            return type.equals("tmpfs") || type.equals("ramfs");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static void deleteTree(Path dir) {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(dir)) {
+            all.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                    // best effort
+                }
+            });
+        } catch (IOException ignored) {
+            // best effort
+        }
+    }
+}
