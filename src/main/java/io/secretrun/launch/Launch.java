@@ -14,6 +14,8 @@ import io.secretrun.secret.SecretBytes;
 import io.secretrun.watch.ReadOnceWatcher;
 import io.secretrun.watch.ReadOnceWatcher.Reason;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -122,6 +124,12 @@ public final class Launch {
             try {
                 watcher = ReadOnceWatcher.arm(options.plaintext(), options.deleteOn(), options.readTimeout());
             } catch (IOException e) {
+                if (!Files.exists(options.plaintext(), LinkOption.NOFOLLOW_LINKS)) {
+                    // not our bug: something removed the file or its directory between writing and watching
+                    // (the watcher fails with ENOENT on the directory, the file or the watch)
+                    throw SecretRunException.cantCreate("the plaintext " + options.plaintext() + " disappeared "
+                            + "before the app started (was its directory removed?); not starting the app");
+                }
                 throw new SecretRunException(ExitCode.SOFTWARE, "cannot watch " + options.plaintext() + ": "
                         + e.getMessage());
             }
