@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -20,17 +21,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 import org.bouncycastle.bcpg.CompressionAlgorithmTags;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 import io.secretrun.error.SecretRunException;
 import io.secretrun.secret.SecretBytes;
 import io.secretrun.testing.Gpg;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
+import io.secretrun.testing.Fuzz;
 
 /**
  * Fuzzes {@link SymmetricDecryptor#decrypt} by mutating real messages: gpg's own output (binary and armored, every
@@ -44,8 +42,9 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * end of the quick check, i.e. in the session key packet or the first bytes of the encrypted packet (whose
  * decryption with the derived key is the passphrase check); damage after that must be 65.
  *
- * <p>Tries per property: the configuration parameter {@code jqwik.tries.default}, which the pom sets from
- * {@code -Dfuzz.tries} (default 1000). A long campaign: {@code ./mvnw test -Dtest='*FuzzTest' -Dfuzz.tries=200000}.
+ * <p>Plain JUnit with a seeded {@link SplittableRandom} (see {@link Fuzz}): tries per property from
+ * {@code -Dfuzz.tries} (default 1000), seed from {@code -Dfuzz.seed} (default fixed, printed). A long campaign:
+ * {@code ./mvnw test -Dtest='*FuzzTest' -Dfuzz.tries=200000 -Dfuzz.seed=$RANDOM}.
  */
 class DecryptorFuzzTest {
     /** Small, so that bombs hit it quickly. */
@@ -57,6 +56,8 @@ class DecryptorFuzzTest {
 
     private static final byte[] PLAIN = plainText();
     private static List<Seed> seeds;
+    /** The packets inside the encryption that {@link #mutatedInnerPackets} starts from. */
+    private static List<byte[]> innerPayloads;
     private static ExecutorService worker = newWorker();
     static final LongAdder TRIES = new LongAdder();
     static final LongAdder SUCCESSES = new LongAdder();
@@ -73,7 +74,7 @@ class DecryptorFuzzTest {
         }
     }
 
-    @BeforeContainer
+    @BeforeAll
     static void makeSeeds() throws Exception {
         startNanos = System.nanoTime();
         List<Seed> all = new ArrayList<>();
@@ -114,12 +115,13 @@ class DecryptorFuzzTest {
                 Craft.Format.V4_DIRECT, false), false, false));
         all.add(seed("bc-no-mdc", Craft.encryptPlaintext(PLAIN, Craft.Format.V4_NO_MDC, false), false, false));
         seeds = List.copyOf(all);
+        innerPayloads = innerPayloads();
         System.out.printf("fuzz: %d seeds made in %d ms%n", seeds.size(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
         startNanos = System.nanoTime();
     }
 
-    @AfterContainer
+    @AfterAll
     static void report() {
         worker.shutdownNow();
         System.out.printf("fuzz: SymmetricDecryptor: %d inputs in %.1f s (%d decrypted to the original, %d exit 65,"
@@ -129,7 +131,7 @@ class DecryptorFuzzTest {
     }
 
     /** Every seed decrypts as expected when left alone (so mutations start from meaningful input). */
-    @net.jqwik.api.Example
+    @Test
     void seedsBehaveAsExpected() {
         for (Seed seed : seeds) {
             long t0 = System.nanoTime();
@@ -148,14 +150,18 @@ class DecryptorFuzzTest {
     }
 
     /** Mutations of the whole message (outer packets, armor, encrypted bytes). */
-    @Property(shrinking = net.jqwik.api.ShrinkingMode.BOUNDED)
-    void mutatedMessages(@ForAll("seedIndex") int seedIndex, @ForAll("mutations") List<Mutation> mutations) {
-        Seed seed = seeds.get(seedIndex % seeds.size());
-        byte[] input = seed.bytes();
-        for (Mutation m : mutations) {
-            input = m.apply(input, seed.armored());
-        }
-        check(seed, input, mutations);
+    @Test
+    void mutatedMessages() {
+        Fuzz.forAll("mutatedMessages", t -> {
+            Seed seed = seeds.get(t.random.nextInt(seeds.size()));
+            List<Mutation> mutations = mutations(t.random);
+            byte[] input = seed.bytes();
+            for (Mutation m : mutations) {
+                input = m.apply(input, seed.armored());
+            }
+            t.input(input, seed + " " + mutations);
+            check(seed, input, mutations);
+        });
     }
 
     /**
@@ -163,50 +169,48 @@ class DecryptorFuzzTest {
      * reaches the inner parser, which outer mutations cannot (the MDC stops them first). Any plaintext within the
      * limit may come out (a flipped literal byte is a valid message); otherwise 65, never 77.
      */
-    @Property(shrinking = net.jqwik.api.ShrinkingMode.BOUNDED)
-    void mutatedInnerPackets(@ForAll("innerPayloads") byte[] payload, @ForAll("mutations") List<Mutation> mutations,
-            @ForAll boolean v6) throws Exception {
-        byte[] inner = payload;
-        for (Mutation m : mutations) {
-            inner = m.apply(inner, false);
-        }
-        byte[] message = Craft.encryptPackets(inner, v6 ? Craft.Format.V6_OCB : Craft.Format.V4_DIRECT, false);
-        Outcome outcome = run(message, Craft.PASSWORD_BYTES);
-        if (outcome.plaintext() != null) {
-            assertTrue(outcome.plaintext().length <= LIMIT, "plaintext within the limit");
-        } else {
-            assertEquals(65, outcome.exitCode(), () -> "inner " + mutations + ": " + outcome);
-        }
-    }
-
-    @Provide
-    Arbitrary<Integer> seedIndex() {
-        return Arbitraries.integers().between(0, 1000);
-    }
-
-    @Provide
-    Arbitrary<byte[]> innerPayloads() {
-        return Arbitraries.of(0, 1, 2, 3, 4, 5).map(kind -> {
-            try {
-                byte[] literal = Craft.literal(PLAIN);
-                return switch (kind) {
-                    case 0 -> literal;
-                    case 1 -> Craft.compressed(literal, CompressionAlgorithmTags.ZIP);
-                    case 2 -> Craft.compressed(literal, CompressionAlgorithmTags.ZLIB);
-                    case 3 -> Craft.compressed(literal, CompressionAlgorithmTags.BZIP2);
-                    case 4 -> Craft.compressed(Craft.literal(new byte[1 << 20]), CompressionAlgorithmTags.ZLIB);
-                    default -> Craft.compressed(Craft.compressed(literal, CompressionAlgorithmTags.ZIP),
-                            CompressionAlgorithmTags.ZIP);
-                };
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
+    @Test
+    void mutatedInnerPackets() {
+        Fuzz.forAll("mutatedInnerPackets", t -> {
+            int kind = t.random.nextInt(innerPayloads.size());
+            List<Mutation> mutations = mutations(t.random);
+            boolean v6 = t.random.nextBoolean();
+            byte[] inner = innerPayloads.get(kind);
+            for (Mutation m : mutations) {
+                inner = m.apply(inner, false);
+            }
+            t.input(inner, "inner payload " + kind + (v6 ? " in V6_OCB " : " in V4_DIRECT ") + mutations);
+            byte[] message = Craft.encryptPackets(inner, v6 ? Craft.Format.V6_OCB : Craft.Format.V4_DIRECT, false);
+            Outcome outcome = run(message, Craft.PASSWORD_BYTES);
+            if (outcome.plaintext() != null) {
+                assertTrue(outcome.plaintext().length <= LIMIT, "plaintext within the limit");
+            } else {
+                assertEquals(65, outcome.exitCode(), () -> "inner " + mutations + ": " + outcome);
             }
         });
     }
 
-    @Provide
-    Arbitrary<List<Mutation>> mutations() {
-        return Mutation.arbitrary().list().ofMinSize(1).ofMaxSize(3);
+    /** A literal packet, compressed three ways, a 1 MiB zlib bomb and nested compression. */
+    private static List<byte[]> innerPayloads() throws Exception {
+        byte[] literal = Craft.literal(PLAIN);
+        return List.of(
+                literal,
+                Craft.compressed(literal, CompressionAlgorithmTags.ZIP),
+                Craft.compressed(literal, CompressionAlgorithmTags.ZLIB),
+                Craft.compressed(literal, CompressionAlgorithmTags.BZIP2),
+                Craft.compressed(Craft.literal(new byte[1 << 20]), CompressionAlgorithmTags.ZLIB),
+                Craft.compressed(Craft.compressed(literal, CompressionAlgorithmTags.ZIP),
+                        CompressionAlgorithmTags.ZIP));
+    }
+
+    /** One to three mutations. */
+    private static List<Mutation> mutations(SplittableRandom r) {
+        int n = Fuzz.between(r, 1, 3);
+        List<Mutation> list = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            list.add(Mutation.random(r));
+        }
+        return List.copyOf(list);
     }
 
     private static void check(Seed seed, byte[] input, List<Mutation> mutations) {
