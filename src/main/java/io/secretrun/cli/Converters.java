@@ -14,6 +14,8 @@ final class Converters {
     }
 
     private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)?");
+    /** Ten years: longer is a typo, and far longer would overflow nanosecond deadlines. */
+    static final Duration MAX_DURATION = Duration.ofDays(3650);
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?");
 
     /** {@code 500ms}, {@code 60s}, {@code 5m}, {@code 1h}; a bare number is seconds; {@code 0} means none. */
@@ -24,14 +26,25 @@ final class Converters {
             if (!m.matches()) {
                 throw new TypeConversionException("'" + value + "' is not a duration (examples: 500ms, 60s, 5m, 0)");
             }
-            long amount = Long.parseLong(m.group(1));
             String unit = m.group(2) == null ? "s" : m.group(2);
-            return switch (unit) {
-                case "ms" -> Duration.ofMillis(amount);
-                case "s" -> Duration.ofSeconds(amount);
-                case "m" -> Duration.ofMinutes(amount);
-                default -> Duration.ofHours(amount);
-            };
+            Duration duration;
+            try {
+                long amount = Long.parseLong(m.group(1));
+                duration = switch (unit) {
+                    case "ms" -> Duration.ofMillis(amount);
+                    case "s" -> Duration.ofSeconds(amount);
+                    case "m" -> Duration.ofMinutes(amount);
+                    default -> Duration.ofHours(amount);
+                };
+            } catch (NumberFormatException | ArithmeticException e) {
+                duration = null; // more digits than a long, or more seconds than a Duration holds
+            }
+            // Users compute deadlines as nanoTime() + toNanos(): keep far from that overflow (292 years).
+            if (duration == null || duration.compareTo(MAX_DURATION) > 0) {
+                throw new TypeConversionException("'" + value + "' is too long (at most " + MAX_DURATION.toHours()
+                        + "h)");
+            }
+            return duration;
         }
     }
 

@@ -17,6 +17,8 @@ import io.secretrun.watch.FifoServer;
 import io.secretrun.watch.ReadOnceWatcher;
 import io.secretrun.watch.ReadOnceWatcher.Reason;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -187,6 +189,12 @@ public final class Launch {
                 watcher = ReadOnceWatcher.arm(placement.file(), options.deleteOn(), options.readTimeout(),
                         placement::removeLink);
             } catch (IOException e) {
+                if (!Files.exists(placement.file(), LinkOption.NOFOLLOW_LINKS)) {
+                    // not our bug: something removed the file or its directory between writing and watching
+                    // (the watcher fails with ENOENT on the directory, the file or the watch)
+                    throw SecretRunException.cantCreate("the plaintext " + placement.file() + " disappeared "
+                            + "before the app started (was its directory removed?); not starting the app");
+                }
                 throw new SecretRunException(ExitCode.SOFTWARE, "cannot watch " + placement.file() + ": "
                         + e.getMessage());
             }
