@@ -34,10 +34,8 @@ final class DecryptCommand implements Callable<Integer> {
     @Mixin
     PassphraseOptions passphrase;
 
-    @Option(names = "--max-size", paramLabel = "SIZE", defaultValue = "${env:SECRET_RUN_MAX_SIZE:-16MiB}",
-            converter = Converters.SizeConverter.class,
-            description = {"Largest plaintext accepted (default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_MAX_SIZE."})
-    long maxSize;
+    @Mixin
+    MaxSizeOption maxSize;
 
     @Mixin
     LoggingOptions logging;
@@ -49,10 +47,10 @@ final class DecryptCommand implements Callable<Integer> {
         if (target != null) {
             AtomicFile.check(target);
         }
-        byte[] message = EncryptedFile.read(encrypted, maxSize);
+        byte[] message = EncryptedFile.read(encrypted, maxSize.bytes);
         SecretBytes plaintext;
         try (SecretBytes secret = passphrase.source().read()) {
-            plaintext = SymmetricDecryptor.decrypt(message, secret, maxSize);
+            plaintext = SymmetricDecryptor.decrypt(message, secret, maxSize.bytes);
         }
         try (plaintext) {
             if (target == null) {

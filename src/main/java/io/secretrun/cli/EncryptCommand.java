@@ -49,10 +49,8 @@ final class EncryptCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}, gpg's maximum).", "Env: SECRET_RUN_S2K_COUNT."})
     int s2kCount;
 
-    @Option(names = "--max-size", paramLabel = "SIZE", defaultValue = "${env:SECRET_RUN_MAX_SIZE:-16MiB}",
-            converter = Converters.SizeConverter.class,
-            description = {"Largest input accepted (default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_MAX_SIZE."})
-    long maxSize;
+    @Mixin
+    MaxSizeOption maxSize;
 
     @Mixin
     LoggingOptions logging;
@@ -77,7 +75,7 @@ final class EncryptCommand implements Callable<Integer> {
     private SecretBytes readInput() throws SecretRunException {
         SecretBytes plaintext = new SecretBytes(8192);
         try (InputStream in = Files.newInputStream(input)) {
-            if (!plaintext.readFrom(in, maxSize)) {
+            if (!plaintext.readFrom(in, maxSize.bytes)) {
                 plaintext.close();
                 throw SecretRunException.badMessage(input + " is larger than --max-size");
             }

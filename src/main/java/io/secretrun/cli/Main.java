@@ -88,11 +88,8 @@ public final class Main implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_READ_TIMEOUT."})
     Duration readTimeout;
 
-    @Option(names = "--max-size", paramLabel = "SIZE", defaultValue = "${env:SECRET_RUN_MAX_SIZE:-16MiB}",
-            converter = Converters.SizeConverter.class,
-            description = {"Largest plaintext accepted, e.g. 16MiB (default: ${DEFAULT-VALUE}).",
-                    "Env: SECRET_RUN_MAX_SIZE."})
-    long maxSize;
+    @Mixin
+    MaxSizeOption maxSize;
 
     @Mixin
     SupervisionOptions supervision;
@@ -118,7 +115,7 @@ public final class Main implements Callable<Integer> {
                     + "any file system)");
         }
         LaunchOptions options = new LaunchOptions(encrypted, plaintextPath(encrypted, plaintext),
-                passphrase.source(), passphrase.hiddenVariables(), deleteOn, readTimeout, maxSize, command,
+                passphrase.source(), passphrase.hiddenVariables(), deleteOn, readTimeout, maxSize.bytes, command,
                 supervision.supervision(),
                 linked ? Optional.of(plaintextDir) : Optional.empty(), requireTmpfs, mode);
         return new Launch(options).run();

@@ -20,10 +20,9 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -37,24 +36,11 @@ import io.secretrun.error.ExitCode;
  * namespace); without that they are skipped, except under {@code CI=true}, where they fail.
  */
 class FaultIT {
-    @TempDir
-    static Path gpgDir;
-    static GpgFixture gpg;
+    @RegisterExtension
+    static final GpgFixture gpg = GpgFixture.perClass();
 
     @TempDir
     Path dir;
-
-    @BeforeAll
-    static void startGpg() {
-        gpg = GpgFixture.create(gpgDir);
-    }
-
-    @AfterAll
-    static void stopGpg() {
-        if (gpg != null) {
-            gpg.close();
-        }
-    }
 
     @Test
     void childKilledBySigkillWhileThePlaintextWaitsGives137AndRemovesIt() throws IOException {

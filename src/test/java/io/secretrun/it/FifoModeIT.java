@@ -11,35 +11,21 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code --mode fifo}: the content is served once through a named pipe, which then disappears. */
 class FifoModeIT {
-    @TempDir
-    static Path gpgDir;
-    static GpgFixture gpg;
+    @RegisterExtension
+    static final GpgFixture gpg = GpgFixture.perClass();
 
     @TempDir
     Path dir;
     @TempDir
     Path out;
     Scenario s;
-
-    @BeforeAll
-    static void startGpg() {
-        gpg = GpgFixture.create(gpgDir);
-    }
-
-    @AfterAll
-    static void stopGpg() {
-        if (gpg != null) {
-            gpg.close();
-        }
-    }
 
     @BeforeEach
     void scenario() {

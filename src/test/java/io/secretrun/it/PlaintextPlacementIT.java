@@ -18,11 +18,10 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -35,25 +34,12 @@ import org.junit.jupiter.api.io.TempDir;
 class PlaintextPlacementIT {
     static final String WARNING = "prefer an in-memory volume";
 
-    @TempDir
-    static Path gpgDir;
-    static GpgFixture gpg;
+    @RegisterExtension
+    static final GpgFixture gpg = GpgFixture.perClass();
 
     Path disk;
     Path memory;
     Path out;
-
-    @BeforeAll
-    static void startGpg() {
-        gpg = GpgFixture.create(gpgDir);
-    }
-
-    @AfterAll
-    static void stopGpg() {
-        if (gpg != null) {
-            gpg.close();
-        }
-    }
 
     @BeforeEach
     void dirs() throws IOException {
