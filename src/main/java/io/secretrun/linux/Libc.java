@@ -17,6 +17,7 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 import java.nio.file.Path;
 
 /**
@@ -76,9 +77,13 @@ public final class Libc {
     // ---- binding helpers (package-private: Inotify binds its own calls with them) ----
 
     static MethodHandle bind(String name, FunctionDescriptor descriptor, Linker.Option... options) {
-        MemorySegment symbol = LIBC.find(name)
+        return bindIfPresent(name, descriptor, options)
                 .orElseThrow(() -> new UnsatisfiedLinkError("the C library has no function " + name));
-        return LINKER.downcallHandle(symbol, descriptor, options);
+    }
+
+    /** A function some C libraries lack (musl has fewer glibc extensions): empty when absent. */
+    static Optional<MethodHandle> bindIfPresent(String name, FunctionDescriptor descriptor, Linker.Option... options) {
+        return LIBC.find(name).map(symbol -> LINKER.downcallHandle(symbol, descriptor, options));
     }
 
     /** Binds a call whose handle takes this thread's call-state segment as its first argument. */

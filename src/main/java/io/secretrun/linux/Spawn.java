@@ -75,10 +75,8 @@ public final class Spawn {
      * way (the app may read the terminal at once). Absent in musl: see {@link #tcsetpgrpInChildAvailable}.
      */
     private static final class TcsetpgrpAction {
-        static final Optional<MethodHandle> H = Linker.nativeLinker().defaultLookup()
-                .find("posix_spawn_file_actions_addtcsetpgrp_np")
-                .map(symbol -> Linker.nativeLinker().downcallHandle(symbol,
-                        FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT)));
+        static final Optional<MethodHandle> H = Libc.bindIfPresent("posix_spawn_file_actions_addtcsetpgrp_np",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     }
 
     /**
