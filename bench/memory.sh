@@ -27,7 +27,7 @@ echo "load average before $(load)"
 for v in "${variants[@]}"; do
     label=${v%%=*}
     # the app: opens the plaintext (which deletes it), keeps the descriptor, then idles as an app would
-    cmd=("$sr" -i secrets.yaml.enc -o plain.yaml --passphrase-file pw --keep-passphrase-file -- sh -c 'exec 3<"$0"; sleep 8' plain.yaml)
+    cmd=("$sr" -i secrets.yaml.enc -o plain.yaml --passphrase-file pw --keep-passphrase-file -- sh -c 'exec 3<"$0"; sleep 13' plain.yaml)
     SECRET_RUN_JAVA_OPTS=${v#*=} "${cmd[@]}" 2> err &
     pid=$!
     for ((t = 0; t < 300; t++)); do   # until the app has opened it (up to 30 s)
@@ -38,8 +38,8 @@ for v in "${variants[@]}"; do
     echo
     opts=${v#*=}
     echo "$label${opts:+ (SECRET_RUN_JAVA_OPTS='$opts')}"
-    for at in 1 5; do
-        sleep $((at == 1 ? 1 : 4))
+    for at in 1 10; do
+        sleep $((at == 1 ? 1 : 9))
         cp "/proc/$pid/smaps_rollup" rollup; cp "/proc/$pid/status" status
         printf '  %d s after the open: RSS %6.1f MB  PSS %6.1f MB  (PSS anon %.1f MB, file %.1f MB)  threads %s\n' "$at" \
             "$(kb VmRSS status | awk '{ print $1 / 1024 }')" "$(kb Pss rollup | awk '{ print $1 / 1024 }')" \

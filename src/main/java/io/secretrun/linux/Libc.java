@@ -567,6 +567,52 @@ public final class Libc {
         }
     }
 
+    private static final class Syscall {
+        // syscall(2): the raw system call, for calls glibc has no wrapper for before 2.41 (sched_getattr and
+        // sched_setattr). Variadic in the C headers: every argument is passed as a long or a pointer.
+        static final MethodHandle H = bind("syscall",
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_LONG),
+                Linker.Option.firstVariadicArg(1), CAPTURE_ERRNO);
+        // system call numbers, which differ between the two architectures secret-run supports
+        static final boolean AARCH64 = "aarch64".equals(System.getProperty("os.arch"));
+        static final long SCHED_SETATTR = AARCH64 ? 274 : 314;
+        static final long SCHED_GETATTR = AARCH64 ? 275 : 315;
+    }
+
+    /** struct sched_attr, version 0 (48 bytes): size, policy, flags, nice, priority, runtime, deadline, period. */
+    private static final int SCHED_ATTR_SIZE = 48;
+    private static final long SCHED_ATTR_RUNTIME = 24;
+
+    /**
+     * Asks the scheduler to give the calling thread a short time slice ({@code sched_setattr(2)} with
+     * {@code sched_runtime} under its current policy, Linux 6.12 and later; its nice value and policy are kept).
+     * Under EEVDF a task with a shorter slice than the running one preempts it when it wakes up, instead of waiting
+     * for the running task's slice to end (a few milliseconds). No privilege is needed; the kernel clamps the value
+     * to 0.1-100 ms and older kernels ignore it.
+     *
+     * @throws ErrnoException when the kernel refuses (e.g. ENOSYS, or EPERM under a seccomp filter)
+     */
+    public static void requestTimeSlice(long nanos) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment attr = arena.allocate(SCHED_ATTR_SIZE, 8);
+            MemorySegment state = callState();
+            long r = (long) Syscall.H.invokeExact(state, Syscall.SCHED_GETATTR, 0L, attr, (long) SCHED_ATTR_SIZE, 0L);
+            if (r != 0) {
+                throw new ErrnoException("sched_getattr", "", errno(state));
+            }
+            attr.set(JAVA_INT, 0, SCHED_ATTR_SIZE);
+            attr.set(JAVA_LONG, SCHED_ATTR_RUNTIME, nanos);
+            r = (long) Syscall.H.invokeExact(state, Syscall.SCHED_SETATTR, 0L, attr, 0L, 0L);
+            if (r != 0) {
+                throw new ErrnoException("sched_setattr", "", errno(state));
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected("syscall", t);
+        }
+    }
+
     private static final class Prctl {
         // prctl(2): PR_SET_DUMPABLE 0 (no core dumps, no same-user ptrace of the process holding the secret),
         // PR_SET_CHILD_SUBREAPER (adopt orphans when not PID 1), PR_SET_PDEATHSIG. Variadic in the C headers.

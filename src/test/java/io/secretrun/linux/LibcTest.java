@@ -10,11 +10,31 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import io.secretrun.testing.Tasks;
 import org.junit.jupiter.api.io.TempDir;
 
 class LibcTest {
     @TempDir
     Path dir;
+
+    @Test
+    void requestTimeSliceShortensTheCallingThreadsSliceOnly() throws Exception {
+        assumeTrue(Tasks.kernelAtLeast(6, 12), "custom time slices need Linux 6.12");
+        Path self = Path.of("/proc/thread-self");
+        long before = Tasks.timeSliceNanos(self);
+        long[] inThread = new long[1];
+        Thread t = Thread.ofPlatform().start(() -> {
+            try {
+                Libc.requestTimeSlice(500_000);
+                inThread[0] = Tasks.timeSliceNanos(Path.of("/proc/thread-self"));
+            } catch (ErrnoException e) {
+                throw new AssertionError(e);
+            }
+        });
+        t.join();
+        assertEquals(500_000, inThread[0], "the calling thread's slice");
+        assertEquals(before, Tasks.timeSliceNanos(self), "other threads keep theirs");
+    }
 
     @Test
     void getpidIsOurPid() {
