@@ -93,6 +93,9 @@ public final class Launch {
             Pid1.takeOverReaping();
             StartupTimer.mark("signals+reaping");
             Child.prepare(); // bind the native calls now, not while the plaintext waits on disk for the app
+            if (!fifoMode()) {
+                ReadOnceWatcher.prepare(placement.file().toAbsolutePath().getParent());
+            }
             StartupTimer.mark("spawn-prepare");
 
             try {

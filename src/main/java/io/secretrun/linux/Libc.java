@@ -493,14 +493,16 @@ public final class Libc {
     }
 
     private static final class Isatty {
-        // isatty(3): whether a passphrase prompt can use the terminal, and whether logs go to a human.
-        static final MethodHandle H = bind("isatty", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+        // isatty(3): whether a passphrase prompt can use the terminal, and whether logs go to a human. Bound with
+        // errno capture although the answer needs none: the call then shares its (compiled, cached) shape with
+        // close, tcgetpgrp and inotify_init1, and the first launch binds one shape fewer.
+        static final MethodHandle H = bindWithErrno("isatty", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     }
 
     /** Whether {@code fd} is a terminal. False for anything else, including a closed descriptor. */
     public static boolean isatty(int fd) {
         try {
-            return (int) Isatty.H.invokeExact(fd) == 1;
+            return (int) Isatty.H.invokeExact(callState(), fd) == 1;
         } catch (Throwable t) {
             throw unexpected("isatty", t);
         }

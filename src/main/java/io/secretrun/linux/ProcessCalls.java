@@ -46,11 +46,6 @@ public final class ProcessCalls {
         MethodHandle h = Waitid.H;
         h = Pgrp.TCGETPGRP;
         h = Pgrp.TCSETPGRP;
-        h = Ids.SETGROUPS;
-        h = Ids.SETRESGID;
-        h = Ids.SETRESUID;
-        h = Ids.SETUID;
-        h = Ids.LCHOWN;
         getpgrp();
         geteuid();
         Libc.isatty(0);
@@ -125,7 +120,6 @@ public final class ProcessCalls {
     private static final class Sigaction {
         static final MethodHandle H = Libc.bindWithErrno("sigaction",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
-        static final MethodHandle SIGNAL = Libc.bind("signal", FunctionDescriptor.of(ADDRESS, JAVA_INT, ADDRESS));
     }
 
     /**
@@ -146,7 +140,12 @@ public final class ProcessCalls {
             if (old.get(JAVA_LONG, 0) != 1L) {
                 return false;
             }
-            MemorySegment ignored = (MemorySegment) Sigaction.SIGNAL.invokeExact(SIGCHLD, MemorySegment.NULL);
+            // a zeroed struct sigaction: SIG_DFL, no flags, an empty mask
+            MemorySegment dfl = arena.allocate(SIGACTION_SIZE, 8);
+            r = (int) Sigaction.H.invokeExact(state, SIGCHLD, dfl, MemorySegment.NULL);
+            if (r != 0) {
+                throw new ErrnoException("sigaction", "SIGCHLD", Libc.errno(state));
+            }
             return true;
         } catch (ErrnoException e) {
             throw e;
@@ -203,8 +202,23 @@ public final class ProcessCalls {
 
     // ---- user and group ids ----
 
+    /**
+     * Binds the calls of a switch to another user ({@code --user}); a launch without one never binds them (each new
+     * call shape costs milliseconds of start-up).
+     */
+    public static void prepareUserSwitch() {
+        MethodHandle h = Ids.SETGROUPS;
+        h = Ids.SETRESGID;
+        h = Ids.SETRESUID;
+        h = Ids.SETUID;
+        h = Ids.LCHOWN;
+    }
+
+    private static final class Geteuid {
+        static final MethodHandle H = Libc.bind("geteuid", FunctionDescriptor.of(JAVA_INT));
+    }
+
     private static final class Ids {
-        static final MethodHandle GETEUID = Libc.bind("geteuid", FunctionDescriptor.of(JAVA_INT));
         // glibc and musl make these change every thread of the process (POSIX semantics; the kernel calls are
         // per thread): glibc signals each thread (SIGSETXID) to repeat the call, musl uses __synccall.
         static final MethodHandle SETGROUPS = Libc.bindWithErrno("setgroups",
@@ -220,7 +234,7 @@ public final class ProcessCalls {
 
     public static int geteuid() {
         try {
-            return (int) Ids.GETEUID.invokeExact();
+            return (int) Geteuid.H.invokeExact();
         } catch (Throwable t) {
             throw Libc.unexpected("geteuid", t);
         }

@@ -30,9 +30,9 @@ import java.util.Set;
  */
 public final class Spawn {
     /** posix_spawnattr flags (same values in glibc and musl). */
-    static final short POSIX_SPAWN_SETPGROUP = 0x02;
-    static final short POSIX_SPAWN_SETSIGDEF = 0x04;
-    static final short POSIX_SPAWN_SETSIGMASK = 0x08;
+    static final int POSIX_SPAWN_SETPGROUP = 0x02;
+    static final int POSIX_SPAWN_SETSIGDEF = 0x04;
+    static final int POSIX_SPAWN_SETSIGMASK = 0x08;
 
     /** Larger than posix_spawnattr_t (336 bytes in glibc) and posix_spawn_file_actions_t (80), and sigset_t (128). */
     private static final long OPAQUE_SIZE = 1024;
@@ -50,8 +50,10 @@ public final class Spawn {
         static final MethodHandle ATTR_INIT = Libc.bind("posix_spawnattr_init", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         static final MethodHandle ATTR_DESTROY =
                 Libc.bind("posix_spawnattr_destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        // The C parameter is a short; passed as an int (same register, value in range), the call shares its shape
+        // with posix_spawnattr_setpgroup's and the launch binds one shape fewer.
         static final MethodHandle ATTR_SETFLAGS = Libc.bind("posix_spawnattr_setflags",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, java.lang.foreign.ValueLayout.JAVA_SHORT));
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
         static final MethodHandle ATTR_SETPGROUP =
                 Libc.bind("posix_spawnattr_setpgroup", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
         static final MethodHandle ATTR_SETSIGMASK =
@@ -95,7 +97,7 @@ public final class Spawn {
             r = (int) Calls.ATTR_SETSIGMASK.invokeExact(attr, set);
             r = (int) Calls.ATTR_SETSIGDEFAULT.invokeExact(attr, set);
             r = (int) Calls.ATTR_SETPGROUP.invokeExact(attr, 0);
-            r = (int) Calls.ATTR_SETFLAGS.invokeExact(attr, (short) 0);
+            r = (int) Calls.ATTR_SETFLAGS.invokeExact(attr, 0);
             r = (int) Calls.FA_DESTROY.invokeExact(actions);
             r = (int) Calls.ATTR_DESTROY.invokeExact(attr);
             r = (int) Calls.FCNTL.invokeExact(0, F_GETFD, 0);
@@ -138,7 +140,7 @@ public final class Spawn {
                 // (SIG_IGN) would survive exec; an app must not start with SIGTERM or SIGINT ignored.
                 check("posix_spawnattr_setsigdefault", (int) Calls.ATTR_SETSIGDEFAULT.invokeExact(attr, fullSet));
                 check("posix_spawnattr_setpgroup", (int) Calls.ATTR_SETPGROUP.invokeExact(attr, 0));
-                short flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
+                int flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
                 check("posix_spawnattr_setflags", (int) Calls.ATTR_SETFLAGS.invokeExact(attr, flags));
                 if (foregroundTty >= 0) {
                     MethodHandle addTcsetpgrp = TcsetpgrpAction.H.orElseThrow(

@@ -254,6 +254,32 @@ public final class ReadOnceWatcher implements AutoCloseable {
         }
     }
 
+    /**
+     * Binds the native calls of {@link #arm} and of the watcher thread ahead of time, on a throwaway inotify
+     * instance that watches {@code directory} for an instant: a launch calls it while the passphrase is being
+     * stretched, so that arming, which comes after the plaintext is written, does not pay for first bindings
+     * (some 25 ms). Harmless: it creates, changes and deletes nothing; a failure is left for {@link #arm} to meet.
+     */
+    public static void prepare(Path directory) {
+        try (Arena arena = Arena.ofConfined()) {
+            int dirFd = Libc.openPath(directory);
+            try (Inotify inotify = Inotify.open()) {
+                inotify.removeWatch(inotify.addWatch(directory, IN_OPEN | IN_DONT_FOLLOW));
+                inotify.awaitReadableOrErrno(0);
+                inotify.readOrErrno(new int[EVENT_INTS]);
+                MemorySegment cEmpty = arena.allocate(1); // "": statx and unlinkat fail with ENOENT
+                if (STATX) {
+                    Libc.statxOrErrno(dirFd, cEmpty, Libc.AT_SYMLINK_NOFOLLOW, STATX_MASK, Libc.statxBuffer(arena));
+                }
+                Libc.unlinkatOrErrno(dirFd, cEmpty, 0);
+            } finally {
+                Libc.close(dirFd);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("watcher calls not prepared: {}", e.toString());
+        }
+    }
+
     /** The device and inode of the regular file {@code cName} in {@code dirFd}. */
     private static long[] statIdentity(Path path, int dirFd, MemorySegment cName) throws IOException {
         if (STATX) {
