@@ -57,6 +57,15 @@ for library in $libraries; do
     cp -L "$library" "$rootfs$library"
 done
 [ -e "$rootfs/lib64/ld-linux-x86-64.so.2" ] || die "the dynamic linker was not found by ldd"
+# OpenSSL's libcrypto, which the real bases carry (Alpine's apk needs it, Ubuntu's ca-certificates too): secret-run's
+# S2K hashes through it, and without it falls back to the JDK's SHA-512 (correct, about twice as slow)
+libcrypto=$(ldconfig -p 2>/dev/null | sed -n 's/^[[:space:]]*libcrypto\.so\.3 (libc6,x86-64) => \(.*\)$/\1/p' | head -n 1)
+if [ -n "$libcrypto" ]; then
+    mkdir -p "$rootfs$(dirname "$libcrypto")"
+    cp -L "$libcrypto" "$rootfs$libcrypto"
+else
+    echo "build-base: no libcrypto.so.3 on this machine; the image's S2K will use the JDK's SHA-512" >&2
+fi
 
 # 4. users: root and the uid 1000 user the Containerfile expects (it creates one only when the base has none)
 cat >"$rootfs/etc/passwd" <<'PASSWD'

@@ -3,61 +3,76 @@ package io.secretrun.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
  * The training run for the JDK's ahead-of-time cache ({@code -XX:AOTCacheOutput}, JEPs 483, 514 and 515), made at
- * package time (see the pom): one JVM runs what a container start runs, through the real {@link Main}, so the
- * cache holds the classes, linkage and method profiles of the launch path, already loaded and linked:
+ * package time (see the pom) and when the image is built ({@code /usr/share/secret-run/make-aot-cache}): one JVM
+ * runs what a container start runs, through the real {@link Main}, so the cache holds the classes, linkage and
+ * method profiles of the launch path, already loaded and linked:
  * <ol>
- *   <li>{@code decrypt} of the repository's example file with its example passphrase;</li>
- *   <li>{@code encrypt} of that plaintext with the default parameters;</li>
- *   <li>a launch of that file whose app ({@code sh}) opens the plaintext, so the watcher's event path runs.</li>
+ *   <li>{@code encrypt} of a made-up secrets file with the default parameters;</li>
+ *   <li>{@code decrypt} of the result;</li>
+ *   <li>a launch of it whose app ({@code sh}) opens the plaintext, so the watcher's event path runs.</li>
  * </ol>
- * Deterministic and self-cleaning: only the public example secrets are used, in {@code WORK_DIR}, and every file
- * written there is deleted before the JVM exits (the launch deletes its own plaintext on the app's open).
+ * Self-contained and self-cleaning: it needs no input files; its plaintext is made up and its passphrase random and
+ * used once; everything is written in {@code WORK_DIR}, and every file written there is deleted before the JVM exits
+ * (the launch deletes its own plaintext on the app's open).
  *
  * <p>Usage: {@code java -XX:AOTCacheOutput=FILE @jvm.args -cp secret-run.jar io.secretrun.cli.AotTraining
- * EXAMPLES_DIR WORK_DIR}. Not part of the CLI.
+ * WORK_DIR}. Not part of the CLI.
  */
 final class AotTraining {
     private AotTraining() {
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length != 2) {
-            System.err.println("usage: AotTraining EXAMPLES_DIR WORK_DIR");
+        if (args.length != 1) {
+            System.err.println("usage: AotTraining WORK_DIR");
             System.exit(64);
         }
-        Path examples = Path.of(args[0]);
-        Path work = Files.createDirectories(Path.of(args[1]));
-        String passphrase = examples.resolve("passphrase").toString();
+        Path work = Files.createDirectories(Path.of(args[0]));
+        Path passphrase = work.resolve("training-passphrase");
         Path plain = work.resolve("training.yaml");
         Path encrypted = work.resolve("training.yaml.enc");
+        Path decrypted = work.resolve("training-decrypted.yaml");
         Path launched = work.resolve("launch.yaml");
-        int status = 0;
+        List<Path> files = List.of(passphrase, plain, encrypted, decrypted, launched);
+        int status;
         try {
-            for (Path p : List.of(plain, encrypted, launched)) {
+            for (Path p : files) {
                 Files.deleteIfExists(p);
             }
-            status = run("decrypt", "-i", examples.resolve("secrets.yaml.enc").toString(), "-o", plain.toString(),
-                    "--passphrase-file", passphrase, "--keep-passphrase-file");
+            byte[] random = new byte[16];
+            new SecureRandom().nextBytes(random);
+            Files.writeString(Files.createFile(passphrase, OWNER_ONLY), HexFormat.of().formatHex(random) + "\n");
+            Files.writeString(Files.createFile(plain, OWNER_ONLY),
+                    "# made up for the AOT training run\nhttp_password: not-a-secret\nmqtt_password: not-either\n");
+            status = run("encrypt", "-i", plain.toString(), "-o", encrypted.toString(),
+                    "--passphrase-file", passphrase.toString(), "--keep-passphrase-file");
             if (status == 0) {
-                status = run("encrypt", "-i", plain.toString(), "-o", encrypted.toString(),
-                        "--passphrase-file", passphrase, "--keep-passphrase-file");
+                status = run("decrypt", "-i", encrypted.toString(), "-o", decrypted.toString(),
+                        "--passphrase-file", passphrase.toString(), "--keep-passphrase-file");
             }
             if (status == 0) {
-                status = run("-i", encrypted.toString(), "-o", launched.toString(), "--passphrase-file", passphrase,
-                        "--keep-passphrase-file", "--read-timeout", "10s", "--",
+                status = run("-i", encrypted.toString(), "-o", launched.toString(), "--passphrase-file",
+                        passphrase.toString(), "--keep-passphrase-file", "--read-timeout", "10s", "--",
                         "sh", "-c", ": < \"$0\"", launched.toString());
             }
         } finally {
-            for (Path p : List.of(plain, encrypted, launched)) {
+            for (Path p : files) {
                 Files.deleteIfExists(p);
             }
         }
         System.exit(status);
     }
+
+    private static final FileAttribute<?> OWNER_ONLY =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
     private static int run(String... args) {
         int status = Main.execute(args);

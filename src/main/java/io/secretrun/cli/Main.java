@@ -167,7 +167,14 @@ public final class Main implements Callable<Integer> {
             }
         }
         commandLine.getSubcommands().values().forEach(sub -> sub.setCaseInsensitiveEnumValuesAllowed(true));
-        return commandLine.execute(args);
+        try {
+            return commandLine.execute(args);
+        } catch (Error e) {
+            // past picocli's handler, which sees exceptions only (e.g. a class missing from a trimmed runtime)
+            LOG.error("internal error: {}", e.toString());
+            LOG.debug("internal error", e);
+            return ExitCode.SOFTWARE.code();
+        }
     }
 
     /**

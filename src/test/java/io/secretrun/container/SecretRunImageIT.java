@@ -189,6 +189,43 @@ class SecretRunImageIT {
         }
     }
 
+    /**
+     * The image is built with an AOT cache made by its own runtime, and its launcher starts the JVM with it (a launch
+     * 540 ms instead of 935 ms, bench/image.sh; without it the image still works, as the other tests would show with a base that cannot
+     * make one). The launcher turns the JVM's AOT logging off; turning it on again shows the cache being opened.
+     */
+    @Test
+    void theImagesLauncherStartsTheJvmWithTheAotCacheTheImageWasBuiltWith() throws Exception {
+        try (Pod pod = Pod.start(images.app, plainVolumes())) {
+            Exited version = pod.runToExit(plainApp().withEntrypoint(List.of("secret-run"))
+                    .withCommand(List.of("--version")).withEnv("SECRET_RUN_JAVA_OPTS", "-Xlog:aot=info"));
+            assertEquals(0, version.exitCode(), version.output());
+            assertTrue(version.stdout().contains("Opened AOT cache /usr/share/secret-run/secret-run.aot"),
+                    version.output());
+            assertTrue(version.stdout().contains("secret-run "), version.output());
+            assertFalse(version.output().contains("[error]"), version.output());
+        }
+    }
+
+    /**
+     * Debug logging works in the image's small runtime (java.base, java.logging, jdk.unsupported only): the start-up
+     * timings once needed java.management, and the launch failed with a stack trace after the app had started.
+     */
+    @Test
+    void aLaunchWithDebugLoggingLogsItsStartUpTimingsInTheImage() throws Exception {
+        try (Pod pod = plainPod(exampleEncrypted(), examplePassphrase())) {
+            GenericContainer<?> app = pod.startApp(plainApp().withEnv("SECRET_RUN_LOG_LEVEL", "debug"));
+            String stdout = app.getLogs(OutputType.STDOUT);
+            String stderr = app.getLogs(OutputType.STDERR);
+            Map<String, String> reports = Pod.reports(stdout);
+            assertAll(
+                    () -> assertEquals(EXAMPLE_PLAINTEXT, content(reports), stdout + stderr),
+                    () -> assertTrue(stderr.contains("DEBUG start-up timings: start-to-jvm "), stderr),
+                    () -> assertFalse(stderr.contains("\tat "), stderr),
+                    () -> assertFalse(stderr.contains(" ERROR "), stderr));
+        }
+    }
+
     @Test
     void aFileMadeBySecretEncryptInTheImageIsDecryptedByALaunch() throws Exception {
         String secrets = "api_key: " + UUID.randomUUID() + "\nnote: made by secret_encrypt in the image\n";
