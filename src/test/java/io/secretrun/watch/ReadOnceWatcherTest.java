@@ -372,6 +372,24 @@ class ReadOnceWatcherTest {
         assertEquals(Reason.OPENED, w.await(WAIT).reason());
     }
 
+    /** Binding the calls ahead of time touches nothing: the directory's entries, and no descriptor left open. */
+    @Test
+    void prepareChangesNothingAndLeavesNoDescriptorOpen() throws IOException {
+        List<String> before = listing(dir);
+        long fds = openDescriptors();
+        ReadOnceWatcher.prepare(dir);
+        ReadOnceWatcher.prepare(dir.resolve("missing")); // a failure is left for arm to meet
+        assertEquals(before, listing(dir));
+        assertEquals(CONTENT, Files.readString(secret));
+        assertEquals(fds, openDescriptors());
+    }
+
+    private static List<String> listing(Path directory) throws IOException {
+        try (var entries = Files.list(directory)) {
+            return entries.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
     @Test
     void refusesWhatItCannotWatch() throws IOException {
         assertThrows(NoSuchFileException.class,
