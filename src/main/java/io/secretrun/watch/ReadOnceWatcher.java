@@ -49,7 +49,9 @@ import org.slf4j.event.Level;
  * in a fresh JVM); the C strings and buffers are prepared at arm time and every call of the path runs once in the
  * watcher thread before it waits, so the first event pays neither binding nor per-thread set-up. This code runs
  * once per JVM, so it runs interpreted: about 0.1 ms from event to unlink on the development VM, most of it the
- * FFM call chain. Logging follows the unlink.
+ * FFM call chain. Logging follows the unlink. The thread asks for a short time slice ({@link #SLICE_NANOS}): the
+ * event then lets it preempt an app that keeps its CPU busy, instead of waiting for the app's slice to end (measured
+ * here: the path gone a median 3.4 ms after the app's open before, under 0.2 ms after).
  *
  * <p><b>Same file only.</b> The watch follows the inode, not the name. The file is checked and unlinked relative
  * to an {@code O_PATH} descriptor of its directory, opened at arm time, so a renamed directory is followed. Before
