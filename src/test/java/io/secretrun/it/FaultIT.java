@@ -1,7 +1,7 @@
 package io.secretrun.it;
 
 import static io.secretrun.it.Scenario.existsNoFollow;
-import static io.secretrun.it.Scenario.listing;
+import static io.secretrun.testing.Dirs.listing;
 import static io.secretrun.it.Scenario.sh;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

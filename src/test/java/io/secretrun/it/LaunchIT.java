@@ -1,7 +1,7 @@
 package io.secretrun.it;
 
 import static io.secretrun.it.Scenario.existsNoFollow;
-import static io.secretrun.it.Scenario.listing;
+import static io.secretrun.testing.Dirs.listing;
 import static io.secretrun.it.Scenario.read;
 import static io.secretrun.it.Scenario.readString;
 import static io.secretrun.it.Scenario.sh;

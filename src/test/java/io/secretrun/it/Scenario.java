@@ -13,10 +13,8 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 
 /**
  * One test's world: a directory, a distinctive passphrase and plaintext (registered as secrets with the
@@ -146,16 +144,6 @@ final class Scenario {
     static Set<PosixFilePermission> permissions(Path file) {
         try {
             return Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** The names in a directory (not recursive), sorted. */
-    static Set<String> listing(Path directory) {
-        try (Stream<Path> entries = Files.list(directory)) {
-            return entries.map(p -> p.getFileName().toString()).collect(java.util.stream.Collectors
-                    .toCollection(TreeSet::new));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

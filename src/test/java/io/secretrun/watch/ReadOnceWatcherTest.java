@@ -25,10 +25,12 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import io.secretrun.testing.Dirs;
 import io.secretrun.testing.Tasks;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -375,19 +377,13 @@ class ReadOnceWatcherTest {
     /** Binding the calls ahead of time touches nothing: the directory's entries, and no descriptor left open. */
     @Test
     void prepareChangesNothingAndLeavesNoDescriptorOpen() throws IOException {
-        List<String> before = listing(dir);
+        Set<String> before = Dirs.listing(dir);
         long fds = openDescriptors();
         ReadOnceWatcher.prepare(dir);
         ReadOnceWatcher.prepare(dir.resolve("missing")); // a failure is left for arm to meet
-        assertEquals(before, listing(dir));
+        assertEquals(before, Dirs.listing(dir));
         assertEquals(CONTENT, Files.readString(secret));
         assertEquals(fds, openDescriptors());
-    }
-
-    private static List<String> listing(Path directory) throws IOException {
-        try (var entries = Files.list(directory)) {
-            return entries.map(p -> p.getFileName().toString()).sorted().toList();
-        }
     }
 
     @Test
