@@ -47,7 +47,6 @@ public final class ProcessCalls {
         h = Pgrp.TCGETPGRP;
         h = Pgrp.TCSETPGRP;
         getpgrp();
-        geteuid();
         Libc.isatty(0);
         try {
             Libc.kill(Libc.getpid(), 0);
@@ -203,22 +202,11 @@ public final class ProcessCalls {
     // ---- user and group ids ----
 
     /**
-     * Binds the calls of a switch to another user ({@code --user}); a launch without one never binds them (each new
-     * call shape costs milliseconds of start-up).
+     * One holder: its first use, {@link #geteuid} in the {@code --user} check before any secret is read, binds them
+     * all; a launch without {@code --user} never binds them (each new call shape costs milliseconds of start-up).
      */
-    public static void prepareUserSwitch() {
-        MethodHandle h = Ids.SETGROUPS;
-        h = Ids.SETRESGID;
-        h = Ids.SETRESUID;
-        h = Ids.SETUID;
-        h = Ids.LCHOWN;
-    }
-
-    private static final class Geteuid {
-        static final MethodHandle H = Libc.bind("geteuid", FunctionDescriptor.of(JAVA_INT));
-    }
-
     private static final class Ids {
+        static final MethodHandle GETEUID = Libc.bind("geteuid", FunctionDescriptor.of(JAVA_INT));
         // glibc and musl make these change every thread of the process (POSIX semantics; the kernel calls are
         // per thread): glibc signals each thread (SIGSETXID) to repeat the call, musl uses __synccall.
         static final MethodHandle SETGROUPS = Libc.bindWithErrno("setgroups",
@@ -234,7 +222,7 @@ public final class ProcessCalls {
 
     public static int geteuid() {
         try {
-            return (int) Geteuid.H.invokeExact();
+            return (int) Ids.GETEUID.invokeExact();
         } catch (Throwable t) {
             throw Libc.unexpected("geteuid", t);
         }

@@ -48,7 +48,6 @@ public final class UserSwitch {
             throw SecretRunException.usage("--user " + user.spec() + " needs secret-run to start as root (it runs as "
                     + "uid " + Integer.toUnsignedString(euid) + "); run the app as this user without --user");
         }
-        ProcessCalls.prepareUserSwitch();
         // Run the verification once now (our ids are root's, so it fails quietly): its first run costs some 100 ms
         // of class loading that would otherwise fall between writing the plaintext and starting the app.
         try {
