@@ -21,8 +21,8 @@ done
 [[ $event == cpu || $event == wall ]] || { echo "bench: -e takes cpu or wall" >&2; exit 64; }
 
 JAVA_HOME=$(java25); export JAVA_HOME
-jar=$bench_root/target/secret-run.jar
-[[ -f $jar ]] || (cd "$bench_root" && ./mvnw -q -B -DskipTests package)
+
+[[ -f $bench_root/target/secret-run.jar ]] || (cd "$bench_root" && ./mvnw -q -B -DskipTests package)
 command -v python3 >/dev/null || { echo "bench: python3 is needed to sort the samples" >&2; exit 69; }
 
 case $(uname -m) in
@@ -47,12 +47,6 @@ printf 'db_password: not-a-real-secret\n' > secrets.yaml
 "$bench_root/bin/secret-run" encrypt -i secrets.yaml -o secrets.yaml.enc --passphrase-file pw --keep-passphrase-file \
     --log-level warn
 
-# the JVM as bin/secret-run starts it (the argfile, the AOT cache when it fits), plus the agent
-jvm=("$JAVA_HOME/bin/java" "@$bench_root/root/usr/share/secret-run/jvm.args")
-aot=$bench_root/target/secret-run.aot
-if [[ -f $aot ]] && cmp -s "$JAVA_HOME/release" "$aot.release"; then
-    jvm+=("-XX:AOTCache=$aot" -Xlog:aot=off -Xlog:cds=off)
-fi
 opts=event=$event,interval=1ms,collapsed
 [[ $event == wall ]] && opts+=,threads
 machine
@@ -60,8 +54,9 @@ echo "load average before $(load)"
 rm -f "$out"/launch-*.collapsed
 for ((i = 1; i <= runs + 1; i++)); do   # launch 0 warms the page cache and is dropped
     file=$out/launch-$i.collapsed
-    "${jvm[@]}" "-agentpath:$agent=start,$opts,file=$file" -jar "$jar" -i secrets.yaml.enc -o plain.yaml \
-        --passphrase-file pw --keep-passphrase-file --log-level warn -- true >/dev/null 2>&1
+    # bin/secret-run starts the JVM as always (argfile, AOT cache when it fits) and adds the agent after them
+    SECRET_RUN_JAVA_OPTS="-agentpath:$agent=start,$opts,file=$file" "$bench_root/bin/secret-run" -i secrets.yaml.enc \
+        -o plain.yaml --passphrase-file pw --keep-passphrase-file --log-level warn -- true >/dev/null 2>&1
     ((i > 1)) || rm -f "$file"
 done
 echo "load average after $(load)"
@@ -107,6 +102,6 @@ for part, n in sorted(totals.items(), key=lambda kv: -kv[1]) + [("other (JVM thr
     if n:
         print(f"  {100 * n / total:5.1f}%  {n / runs:6.1f} ms  {part}")
 EOF
-echo "command: java @jvm.args [-XX:AOTCache=secret-run.aot] -agentpath:libasyncProfiler.so=start,$opts,file=F" \
-    "-jar secret-run.jar -i secrets.yaml.enc -o plain.yaml --passphrase-file pw --keep-passphrase-file -- true"
+echo "command: SECRET_RUN_JAVA_OPTS=-agentpath:libasyncProfiler.so=start,$opts,file=F" \
+    "bin/secret-run -i secrets.yaml.enc -o plain.yaml --passphrase-file pw --keep-passphrase-file -- true"
 echo "stacks: $out/launch-*.collapsed"
