@@ -1,5 +1,9 @@
 package io.secretrun.log;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
 import org.slf4j.Logger;
 
 /**
@@ -52,14 +56,14 @@ public final class StartupTimer {
      */
     private static long processAgeNanos() {
         try {
-            String uptime = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/uptime"));
-            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/self/stat"));
+            String uptime = Files.readString(Path.of("/proc/uptime"));
+            String stat = Files.readString(Path.of("/proc/self/stat"));
             // the fields after the command name in parentheses (which may itself hold spaces and parentheses)
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
             long startTicks = Long.parseLong(fields[19]); // field 22, starttime
             double uptimeSeconds = Double.parseDouble(uptime.substring(0, uptime.indexOf(' ')));
             return (long) (uptimeSeconds * 1e9) - startTicks * 10_000_000L;
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             return -1;
         }
     }
