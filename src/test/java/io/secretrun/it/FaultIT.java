@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Assumptions;
@@ -113,8 +114,7 @@ class FaultIT {
         return true;
     }
 
-    private static final java.util.regex.Pattern CHILD_STARTED =
-            java.util.regex.Pattern.compile(" started \\S+ \\(pid \\d+\\)");
+    private static final Pattern CHILD_STARTED = Pattern.compile(" started \\S+ \\(pid \\d+\\)");
 
     @Test
     void theChildRemovesTheTargetDirectoryBeforeReading() {
