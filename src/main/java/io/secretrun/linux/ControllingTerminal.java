@@ -34,6 +34,9 @@ public final class ControllingTerminal implements AutoCloseable {
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
     }
 
+    /** The terminal whose echo is off right now, for {@link #restoreActive()}. */
+    private static volatile ControllingTerminal active;
+
     private final int fd;
     /** GC-managed: a shutdown hook may still restore from it while the prompting thread closes the terminal. */
     private final MemorySegment saved = Arena.ofAuto().allocate(TERMIOS_SIZE, 8);
@@ -70,6 +73,7 @@ public final class ControllingTerminal implements AutoCloseable {
             quiet.copyFrom(saved);
             quiet.set(JAVA_INT, C_LFLAG, quiet.get(JAVA_INT, C_LFLAG) & ~(ECHO | ECHONL));
             echoOff = true;
+            active = this;
             tcsetattr(quiet);
         }
     }
@@ -82,11 +86,23 @@ public final class ControllingTerminal implements AutoCloseable {
     public void restore() {
         if (echoOff) {
             echoOff = false;
+            active = null;
             try {
                 tcsetattr(saved);
             } catch (ErrnoException ignored) {
                 // the terminal went away (hangup): nothing left to restore
             }
+        }
+    }
+
+    /**
+     * Restores the terminal a prompt has put in no-echo mode, if any: for paths that end the JVM without unwinding
+     * the prompting thread or running shutdown hooks ({@code Runtime.halt} on a stop signal).
+     */
+    public static void restoreActive() {
+        ControllingTerminal terminal = active;
+        if (terminal != null) {
+            terminal.restore();
         }
     }
 

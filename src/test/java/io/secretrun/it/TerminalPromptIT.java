@@ -177,6 +177,18 @@ class TerminalPromptIT {
     }
 
     @Test
+    void ctrlCAtTheLaunchPromptEndsSecretRunAndGivesTheEchoBack() throws Exception {
+        Path marker = dir.resolve("child-started");
+        Session session = drive(new byte[] {3}, "-i", s.encrypted.toString(), "-o", s.target.toString(), "--",
+                "sh", "-c", "touch \"$0\"", marker.toString());
+
+        assertEquals(130, session.exit(), session.shown());
+        assertFalse(Files.exists(marker), "the app never started");
+        assertFalse(existsNoFollow(s.target), "no plaintext");
+        assertEchoOffAtThePromptAndRestored(session);
+    }
+
+    @Test
     void aLaunchAsksOnTheControllingTerminalToo() throws Exception {
         Path copy = dir.resolve("copy");
         Session session = drive((s.passphrase + "\n").getBytes(StandardCharsets.UTF_8),
