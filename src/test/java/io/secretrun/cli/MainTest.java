@@ -155,4 +155,24 @@ class MainTest {
         assertEquals(64, Main.execute("--passphrase-file", "/nonexistent/pw", "encrypt"));
         assertEquals(64, Main.execute("--max-size", "1KiB", "check"));
     }
+
+    @Test
+    void everyFlagOfEveryCommandTakesTheSameBooleanSpellings() {
+        CommandLine top = Main.commandLine(true);
+        List<CommandLine> commands = new java.util.ArrayList<>(top.getSubcommands().values());
+        commands.add(top);
+        int flags = 0;
+        for (CommandLine command : commands) {
+            for (CommandLine.Model.OptionSpec option : command.getCommandSpec().options()) {
+                if ((option.type() == boolean.class || option.type() == Boolean.class) && !option.usageHelp()
+                        && !option.versionHelp() && Main.environmentVariable(option).isPresent()) {
+                    flags++;
+                    assertTrue(option.converters().length == 1
+                            && option.converters()[0] instanceof Converters.BooleanConverter,
+                            command.getCommandName() + " " + option.longestName() + " does not use BooleanConverter");
+                }
+            }
+        }
+        assertTrue(flags >= 4, "found the flags: " + flags);
+    }
 }

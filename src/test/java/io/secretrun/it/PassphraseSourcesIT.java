@@ -218,6 +218,7 @@ class PassphraseSourcesIT {
         assertFalse(Files.exists(marker), "child never started");
         assertFalse(existsNoFollow(s.target), "no plaintext");
         result.assertOneCleanErrorLine();
+        assertTrue(result.stderrLines().getLast().contains("no terminal to ask on"), result.stderr());
     }
 
     @Test
