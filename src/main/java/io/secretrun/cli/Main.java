@@ -148,6 +148,14 @@ public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
         StartupTimer.mark("logback-init");
+        if (!HardenedJvm.hardened()) {
+            try {
+                HardenedJvm.reexecute(args); // returns only by throwing
+            } catch (SecretRunException e) {
+                LOG.error(e.getMessage());
+                System.exit(e.exitCode().code());
+            }
+        }
         System.exit(execute(args));
     }
 
