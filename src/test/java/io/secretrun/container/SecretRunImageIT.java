@@ -265,6 +265,36 @@ class SecretRunImageIT {
         }
     }
 
+    /**
+     * {@code secret_decrypt} with no arguments, as the old setup ran it at container start: /config/secrets.yaml.enc to
+     * /config/secrets.yaml (0600), the passphrase from /etc/init-secrets/secretfile_pw, which is deleted afterwards
+     * unless DONT_DELETE_PWFILE is non-empty.
+     */
+    @Test
+    void secretDecryptWithNoArgumentsWritesTheOldScriptsPlaintextPathAndDeletesThePassphraseFile() throws Exception {
+        try (Pod pod = plainPod(exampleEncrypted(), examplePassphrase())) {
+            ContainerSpec decrypt = plainApp().withEntrypoint(List.of("secret_decrypt")).withCommand(null);
+            Exited deleting = pod.runToExit(decrypt);
+            assertAll(
+                    () -> assertEquals(0, deleting.exitCode(), deleting.output()),
+                    () -> assertEquals("", deleting.stdout(), "nothing on stdout: the plaintext goes to the file"),
+                    () -> assertEquals(EXAMPLE_PLAINTEXT, pod.shell("cat /pod/config/secrets.yaml")),
+                    () -> assertEquals("600 1000", pod.shell("stat -c '%a %u' /pod/config/secrets.yaml").strip()),
+                    () -> assertEquals("", pod.shell("ls -A /pod/init-secrets").strip(), "passphrase file deleted"));
+
+            pod.shell("rm /pod/config/secrets.yaml");
+            pod.write("init-secrets", "secretfile_pw", (examplePassphrase() + "\n").getBytes(StandardCharsets.UTF_8),
+                    0600, APP_UID, APP_UID);
+            Exited keeping = pod.runToExit(decrypt.withEnv("DONT_DELETE_PWFILE", "1"));
+            assertAll(
+                    () -> assertEquals(0, keeping.exitCode(), keeping.output()),
+                    () -> assertEquals(EXAMPLE_PLAINTEXT, pod.shell("cat /pod/config/secrets.yaml")),
+                    () -> assertEquals("600 1000", pod.shell("stat -c '%a %u' /pod/config/secrets.yaml").strip()),
+                    () -> assertEquals("secretfile_pw", pod.shell("ls -A /pod/init-secrets").strip(),
+                            "DONT_DELETE_PWFILE=1 keeps the passphrase file"));
+        }
+    }
+
     // ---- the pod of deploy/kubernetes: its volumes, init container and securityContext, read from the manifest
 
     @Test
