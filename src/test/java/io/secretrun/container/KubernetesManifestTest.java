@@ -185,7 +185,7 @@ class KubernetesManifestTest {
 
     @Test
     void theExampleValuesAreTheRepositorysExamples() throws Exception {
-        // so the example deployment works as shipped, and the container test can use it as is
+        // the template's demo values are the repository's examples, so the container test can run the pod as it is
         Path examples = TestImages.PROJECT.resolve("examples");
         Volume secretVolume = onlyVolume(v -> v.getSecret() != null, "Secret volume");
         Secret secret = manifests.secret(secretVolume.getSecret().getSecretName());
