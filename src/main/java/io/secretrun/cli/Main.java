@@ -8,16 +8,20 @@ import io.secretrun.launch.PlaintextMode;
 import io.secretrun.process.SelfProtection;
 import io.secretrun.log.StartupTimer;
 import io.secretrun.watch.DeleteOn;
+import java.lang.reflect.Field;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -225,14 +229,14 @@ public final class Main implements Callable<Integer> {
         return new CommandLine.RunLast().execute(parseResult);
     }
 
-    private static final java.util.regex.Pattern ENV_DEFAULT = java.util.regex.Pattern.compile("\\$\\{env:(\\w+)");
+    private static final Pattern ENV_DEFAULT = Pattern.compile("\\$\\{env:(\\w+)");
 
     /**
      * " (from environment variable X)" when the bad value came from the option's variable rather than the command
      * line, so the user knows where to look; else "".
      */
     static String fromEnvironment(CommandLine.ParameterException e, String... args) {
-        if (!(e.getArgSpec() instanceof CommandLine.Model.OptionSpec option)) {
+        if (!(e.getArgSpec() instanceof OptionSpec option)) {
             return "";
         }
         Optional<String> variable = environmentVariable(option);
@@ -253,10 +257,10 @@ public final class Main implements Callable<Integer> {
     }
 
     /** The environment variable an option reads (its default value's {@code ${env:NAME...}}), if any. */
-    public static Optional<String> environmentVariable(CommandLine.Model.OptionSpec option) {
+    public static Optional<String> environmentVariable(OptionSpec option) {
         // picocli keeps only the interpolated default: read the annotation
-        if (option.userObject() instanceof java.lang.reflect.Field field && field.getAnnotation(Option.class) != null) {
-            java.util.regex.Matcher m = ENV_DEFAULT.matcher(field.getAnnotation(Option.class).defaultValue());
+        if (option.userObject() instanceof Field field && field.getAnnotation(Option.class) != null) {
+            Matcher m = ENV_DEFAULT.matcher(field.getAnnotation(Option.class).defaultValue());
             if (m.find()) {
                 return Optional.of(m.group(1));
             }

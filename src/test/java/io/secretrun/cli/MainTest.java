@@ -14,6 +14,7 @@ import io.secretrun.watch.DeleteOn;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.bouncycastle.bcpg.SymmetricKeyAlgorithmTags;
 import org.junit.jupiter.api.Test;
@@ -159,7 +160,7 @@ class MainTest {
     @Test
     void everyFlagOfEveryCommandTakesTheSameBooleanSpellings() {
         CommandLine top = Main.commandLine(true);
-        List<CommandLine> commands = new java.util.ArrayList<>(top.getSubcommands().values());
+        List<CommandLine> commands = new ArrayList<>(top.getSubcommands().values());
         commands.add(top);
         int flags = 0;
         for (CommandLine command : commands) {

@@ -11,13 +11,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.secretrun.cli.Main;
 import io.secretrun.error.ExitCode;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -129,7 +128,7 @@ class CliIT {
 
     /** An option's lines in --help: its name line and the indented description lines under it. */
     private static String helpEntry(List<String> help, OptionSpec option) {
-        java.util.regex.Pattern optionLine = java.util.regex.Pattern.compile("^ {1,8}-.*");
+        Pattern optionLine = Pattern.compile("^ {1,8}-.*");
         for (int i = 0; i < help.size(); i++) {
             String line = help.get(i);
             if (optionLine.matcher(line).matches() && List.of(line.trim().split("[ ,=]+")).contains(

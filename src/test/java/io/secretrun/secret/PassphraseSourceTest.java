@@ -11,6 +11,7 @@ import io.secretrun.error.SecretRunException;
 import io.secretrun.linux.Libc;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -138,7 +139,7 @@ class PassphraseSourceTest {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(256);
             long n = Libc.readOrErrno(fd, buf);
-            return new String(buf.asSlice(0, Math.max(0, n)).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
+            return new String(buf.asSlice(0, Math.max(0, n)).toArray(ValueLayout.JAVA_BYTE),
                     StandardCharsets.ISO_8859_1);
         }
     }
