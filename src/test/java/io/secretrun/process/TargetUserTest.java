@@ -85,6 +85,13 @@ class TargetUserTest {
     }
 
     @Test
+    void controlCharactersInASpecAreEscapedSoTheErrorStaysOneLine() {
+        SecretRunException e = assertThrows(SecretRunException.class, () -> resolve("ha\nss\r:x"));
+        assertEquals(ExitCode.USAGE, e.exitCode());
+        assertTrue(e.getMessage().contains("'ha\\u000ass\\u000d'"), e.getMessage());
+    }
+
+    @Test
     void canDeleteInFollowsTheModeBits() throws Exception {
         // root: the test sets a directory's group, and only root may chown to a group it is not in
         Ci.assumeOrFail("root".equals(System.getProperty("user.name")), "not root: cannot set the directory's group");
