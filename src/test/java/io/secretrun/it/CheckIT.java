@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 /**
  * {@code secret-run check}: one line per protection, and an exit code that follows --min-level. The environment
  * decides most lines (Yama, capabilities...), so the assertions compare the exit code with the lines printed; the
- * plaintext directory is the one thing the test controls: tmpfs (usually /dev/shm) versus disk (usually under target/), see Storage.
+ * plaintext directory is the one thing the test controls: tmpfs (usually /dev/shm) versus disk (usually under
+ * target/), see Storage.
  */
 class CheckIT {
     static final List<String> NAMES = List.of("pid1", "dumpable", "core-limit", "plaintext-storage", "yama",

@@ -131,7 +131,8 @@ class ReadOnceIT {
             case "read" -> "read";
             default -> "closed";
         };
-        assertWatcherLine(result, "secrets\\.yaml " + verb + " after \\d+ ms; deleted \\d+(\\.\\d)? µs after the event");
+        assertWatcherLine(result, "secrets\\.yaml " + verb
+                + " after \\d+ ms; deleted \\d+(\\.\\d)? µs after the event");
     }
 
     /**

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
 import io.secretrun.cli.Main;
+import io.secretrun.log.LogSetup;
 import io.secretrun.testing.Fuzz;
 import io.secretrun.testing.Gpg;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +18,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
+import org.slf4j.LoggerFactory;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,6 +35,7 @@ class DecryptToFileFuzzTest {
     private static final byte[] PLAIN = ("api_key: " + "FUZZ-PLAINTEXT-0123456789\n").repeat(20)
             .getBytes(StandardCharsets.UTF_8);
     private static List<Seed> seeds;
+    private static Level rootLevel;
 
     @TempDir
     static Path shared;
@@ -60,6 +66,13 @@ class DecryptToFileFuzzTest {
             all.add(new Seed("bc-" + format, Craft.encryptPlaintext(PLAIN, format, false), false));
         }
         seeds = List.copyOf(all);
+        rootLevel = ((Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME)).getLevel();
+    }
+
+    /** Main.execute set up logging for --log-level off: back to what the other tests in this JVM expect. */
+    @AfterAll
+    static void restoreLogging() {
+        LogSetup.apply(rootLevel == null ? Level.INFO : rootLevel, LogSetup.Format.TEXT);
     }
 
     @Test
