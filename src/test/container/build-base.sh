@@ -1,8 +1,9 @@
 #!/bin/sh
 # Builds the context of a small local Java 25 base image from what this machine has, for when no image registry is
 # reachable (our test machines): FROM scratch + a static busybox + a jlink'd runtime of the JDK in $JAVA_HOME + the
-# glibc libraries that runtime links to + /etc/passwd and /etc/group with root and a uid 1000 user "app".
-# It stands in for eclipse-temurin:25-jre-alpine: same JAVA_HOME (/opt/java/openjdk), a busybox sh, a uid 1000 user.
+# glibc libraries that runtime links to + /etc/passwd and /etc/group with root and nobody.
+# It stands in for eclipse-temurin:25-jre-alpine: same JAVA_HOME (/opt/java/openjdk), a busybox sh, and, like it, no
+# uid 1000 user, so the Containerfile's step that adds one runs in the tests as it does on the default base.
 #
 # Usage: build-base.sh CONTEXT_DIR [TAG]
 #   writes CONTEXT_DIR/Dockerfile and CONTEXT_DIR/rootfs/; with TAG also runs `docker build -t TAG CONTEXT_DIR`.
@@ -34,7 +35,7 @@ fi
 rm -rf "$context"
 rootfs=$context/rootfs
 mkdir -p "$rootfs/bin" "$rootfs/sbin" "$rootfs/usr/bin" "$rootfs/usr/sbin" "$rootfs/etc" "$rootfs/tmp" \
-    "$rootfs/opt/java" "$rootfs/home/app"
+    "$rootfs/opt/java"
 
 # 1. busybox; its applet links are made by a RUN step in the image (busybox --install -s), so the context holds no
 #    symlinks and can be sent by any client (docker build, Testcontainers)
@@ -67,15 +68,13 @@ else
     echo "build-base: no libcrypto.so.3 on this machine; the image's S2K will use the JDK's SHA-512" >&2
 fi
 
-# 4. users: root and the uid 1000 user the Containerfile expects (it creates one only when the base has none)
+# 4. users: root and nobody; no uid 1000 (the Containerfile adds it, as on Alpine)
 cat >"$rootfs/etc/passwd" <<'PASSWD'
 root:x:0:0:root:/root:/bin/sh
-app:x:1000:1000:app:/home/app:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/bin/false
 PASSWD
 cat >"$rootfs/etc/group" <<'GROUP'
 root:x:0:
-app:x:1000:
 nogroup:x:65534:
 GROUP
 # jlink's legal/ notices are symlinks between modules: make them plain files
@@ -89,7 +88,7 @@ cat >"$context/Dockerfile" <<'DOCKERFILE'
 FROM scratch
 COPY rootfs/ /
 # exec form: there is no shell until busybox has made its links
-RUN ["/bin/busybox", "sh", "-c", "/bin/busybox --install -s && chmod 1777 /tmp && chown 1000:1000 /home/app"]
+RUN ["/bin/busybox", "sh", "-c", "/bin/busybox --install -s && chmod 1777 /tmp"]
 ENV JAVA_HOME=/opt/java/openjdk \
     PATH=/opt/java/openjdk/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 CMD ["sh"]

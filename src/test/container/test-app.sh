@@ -8,6 +8,7 @@ say() { echo "test-app: $*"; }
 
 say "started=yes"
 say "uid=$(id -u) gid=$(id -g) groups=$(id -G | tr ' ' ',')"
+say "user=$(id -un 2>/dev/null || echo none)"
 say "pid1=$(tr '\0' ' ' </proc/1/cmdline | cut -c1-200)"
 for key in CapEff NoNewPrivs Seccomp; do
     say "$key=$(sed -n "s/^$key:[[:space:]]*//p" /proc/self/status)"

@@ -22,6 +22,7 @@ final class LoggingOptions {
     void apply() {
         LogSetup.apply(Level.toLevel(level.name()), format == LogFormat.json ? LogSetup.Format.JSON
                 : LogSetup.Format.TEXT);
+        HardenedJvm.report(org.slf4j.LoggerFactory.getLogger(Main.class));
     }
 
     static final class LevelConverter implements picocli.CommandLine.ITypeConverter<LogLevel> {

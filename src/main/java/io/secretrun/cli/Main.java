@@ -40,7 +40,17 @@ import picocli.CommandLine.Parameters;
             "126:COMMAND not executable", "127:COMMAND not found"})
 public final class Main implements Callable<Integer> {
     static {
-        StartupTimer.mark("jvm"); // before the first logger: SLF4J and Logback start with it
+        // The first code of ours the JVM runs: secret-run is non-dumpable and writes no core file before Logback,
+        // picocli or anything else is loaded. Fails closed: one line (Logback's default set-up) and exit 70.
+        long jvm = System.nanoTime();
+        try {
+            SelfProtection.apply();
+        } catch (SecretRunException e) {
+            LoggerFactory.getLogger(Main.class).error(e.getMessage());
+            System.exit(e.exitCode().code());
+        }
+        StartupTimer.mark("jvm", jvm);
+        StartupTimer.mark("self-protection"); // before the first logger: SLF4J and Logback start with it
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
@@ -137,8 +147,15 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        SelfProtection.apply();
         StartupTimer.mark("logback-init");
+        if (!HardenedJvm.hardened()) {
+            try {
+                HardenedJvm.reexecute(args); // returns only by throwing
+            } catch (SecretRunException e) {
+                LOG.error(e.getMessage());
+                System.exit(e.exitCode().code());
+            }
+        }
         System.exit(execute(args));
     }
 

@@ -642,4 +642,68 @@ public final class Libc {
     public static int prctl(int option, long arg2) throws ErrnoException {
         return prctl(option, arg2, 0L, 0L, 0L);
     }
+
+    private static final class Execv {
+        // execv(3): re-executes secret-run in the same process (same pid: PID 1 stays PID 1) when its JVM was started
+        // without the options of jvm.args; the environment is kept as it is.
+        static final MethodHandle H = bindWithErrno("execv", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        // sigprocmask(2): an empty signal mask for the new program (the JVM's main thread blocks SIGQUIT, and a
+        // mask survives exec). In a multi-threaded process it sets the calling thread's mask, as pthread_sigmask.
+        static final MethodHandle SIGPROCMASK =
+                bindWithErrno("sigprocmask", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+        static final int SIG_SETMASK = 2;
+        /** sizeof(sigset_t) is 128 in glibc and musl; all zeros is the empty set on Linux. */
+        static final long SIGSET_SIZE = 128;
+    }
+
+    private static final class Fcntl {
+        // fcntl(2), variadic: (int fd, int cmd, ...).
+        static final MethodHandle H = bind("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
+                Linker.Option.firstVariadicArg(2), CAPTURE_ERRNO);
+        static final int F_GETFD = 1;
+        static final int F_SETFD = 2;
+        static final int FD_CLOEXEC = 1;
+    }
+
+    /** Sets FD_CLOEXEC on {@code fd}: it closes at the next exec. */
+    public static void setCloseOnExec(int fd) throws ErrnoException {
+        MemorySegment state = callState();
+        try {
+            int flags = (int) Fcntl.H.invokeExact(state, fd, Fcntl.F_GETFD, 0);
+            if (flags < 0 || (int) Fcntl.H.invokeExact(state, fd, Fcntl.F_SETFD, flags | Fcntl.FD_CLOEXEC) < 0) {
+                throw new ErrnoException("fcntl", "fd " + fd, errno(state));
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected("fcntl", t);
+        }
+    }
+
+    /**
+     * execv(path, argv) with an empty signal mask: replaces this process's program; returns only by throwing.
+     * {@code argv[0]} is {@code argv.get(0)}.
+     */
+    public static void execv(Path path, java.util.List<String> argv) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cPath = cPath(arena, path);
+            MemorySegment array = arena.allocate(ADDRESS, argv.size() + 1L);
+            for (int i = 0; i < argv.size(); i++) {
+                array.setAtIndex(ADDRESS, i, arena.allocateFrom(argv.get(i), PATH_CHARSET));
+            }
+            array.setAtIndex(ADDRESS, argv.size(), MemorySegment.NULL);
+            MemorySegment state = callState();
+            int r = (int) Execv.SIGPROCMASK.invokeExact(state, Execv.SIG_SETMASK,
+                    arena.allocate(Execv.SIGSET_SIZE, 8), MemorySegment.NULL);
+            if (r != 0) {
+                throw new ErrnoException("sigprocmask", "", errno(state));
+            }
+            r = (int) Execv.H.invokeExact(state, cPath, array);
+            throw new ErrnoException("execv", path.toString(), errno(state));
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected("execv", t);
+        }
+    }
 }

@@ -21,10 +21,15 @@ public final class StartupTimer {
     }
 
     /** Records that {@code name} has just finished. */
-    public static synchronized void mark(String name) {
+    public static void mark(String name) {
+        mark(name, System.nanoTime());
+    }
+
+    /** Records that {@code name} finished at {@code nanos} ({@link System#nanoTime}), before the next mark. */
+    public static synchronized void mark(String name, long nanos) {
         if (count < MAX) {
             NAMES[count] = name;
-            NANOS[count++] = System.nanoTime();
+            NANOS[count++] = nanos;
         }
     }
 

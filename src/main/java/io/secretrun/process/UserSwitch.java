@@ -29,8 +29,10 @@ import org.slf4j.LoggerFactory;
  * the calling thread. {@link #drop} verifies that in {@code /proc/self/task/*}{@code /status} and refuses to go on
  * otherwise, and checks that {@code setuid(0)} now fails.
  *
- * <p>After the switch the kernel also marks secret-run non-dumpable (a process whose ids changed), so the app's user
- * can neither ptrace it nor read its memory, although they now share a uid.
+ * <p>A change of ids resets the process's dumpable flag to {@code fs.suid_dumpable} (0, 1 or 2), which would undo
+ * {@link SelfProtection} where it is 1: {@link #drop} makes secret-run non-dumpable again right after the switch,
+ * before the app exists, and refuses to go on unless the kernel then reports 0. So the app's user can neither ptrace
+ * secret-run nor read its memory or environment, although they now share a uid.
  */
 public final class UserSwitch {
     private static final Logger LOG = LoggerFactory.getLogger(UserSwitch.class);
@@ -111,6 +113,8 @@ public final class UserSwitch {
         if (user.uid() != 0 && ProcessCalls.setuidOrErrno(0) == 0) {
             throw new SecretRunException(ExitCode.SOFTWARE, "switched to " + user + " but could become root again");
         }
+        // the kernel has just set dumpable to fs.suid_dumpable; secret-run holds the plaintext and the passphrase
+        SelfProtection.nonDumpable();
         int threads = verifyAllThreads(user);
         LOG.info("switched to {} ({} threads checked; no way back to root)", user, threads);
     }

@@ -26,6 +26,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.exc.UnrecognizedPropertyException;
 
 /**
  * The example deployment under deploy/kubernetes, parsed with the fabric8 Kubernetes model (strictly: unknown fields
@@ -81,8 +82,12 @@ class KubernetesManifestTest {
                             readOnlyRootFileSystem: true
                 """;
         JsonNode tree = KubernetesManifests.STRICT.readTree(typo);
-        assertThrows(RuntimeException.class, () -> KubernetesManifests.STRICT.treeToValue(tree, Deployment.class),
+        UnrecognizedPropertyException e = assertThrows(UnrecognizedPropertyException.class,
+                () -> KubernetesManifests.STRICT.treeToValue(tree, Deployment.class),
                 "readOnlyRootFileSystem (capital S) is not a Kubernetes field and must not be ignored");
+        assertAll(
+                () -> assertEquals("readOnlyRootFileSystem", e.getPropertyName()),
+                () -> assertEquals(SecurityContext.class, e.getReferringClass()));
     }
 
     @Test
@@ -180,7 +185,7 @@ class KubernetesManifestTest {
 
     @Test
     void theExampleValuesAreTheRepositorysExamples() throws Exception {
-        // so the example deployment works as shipped, and the container test can use it as is
+        // the template's demo values are the repository's examples, so the container test can run the pod as it is
         Path examples = TestImages.PROJECT.resolve("examples");
         Volume secretVolume = onlyVolume(v -> v.getSecret() != null, "Secret volume");
         Secret secret = manifests.secret(secretVolume.getSecret().getSecretName());

@@ -145,7 +145,9 @@ class SecretRunImageIT {
                     // the launcher execs the JVM: PID 1 is secret-run itself, not a shell
                     () -> assertTrue(reports.get("pid1").startsWith("/opt/java/openjdk/bin/java ")
                             && reports.get("pid1").contains("secret-run.jar"), reports.get("pid1")),
-                    () -> assertEquals("uid=1000 gid=1000 groups=1000", "uid=" + reports.get("uid"), context));
+                    () -> assertEquals("uid=1000 gid=1000 groups=1000", "uid=" + reports.get("uid"), context),
+                    // the tests' base has no uid 1000, like Alpine: the Containerfile's step added it
+                    () -> assertEquals("app", reports.get("user"), context));
         }
     }
 
@@ -260,6 +262,36 @@ class SecretRunImageIT {
                     () -> assertEquals(secrets, content(reports)),
                     () -> assertEquals("gone", reports.get("plaintext_after_open")),
                     () -> assertEquals("gone", reports.get("passphrase_file")));
+        }
+    }
+
+    /**
+     * {@code secret_decrypt} with no arguments, as the old setup ran it at container start: /config/secrets.yaml.enc to
+     * /config/secrets.yaml (0600), the passphrase from /etc/init-secrets/secretfile_pw, which is deleted afterwards
+     * unless DONT_DELETE_PWFILE is non-empty.
+     */
+    @Test
+    void secretDecryptWithNoArgumentsWritesTheOldScriptsPlaintextPathAndDeletesThePassphraseFile() throws Exception {
+        try (Pod pod = plainPod(exampleEncrypted(), examplePassphrase())) {
+            ContainerSpec decrypt = plainApp().withEntrypoint(List.of("secret_decrypt")).withCommand(null);
+            Exited deleting = pod.runToExit(decrypt);
+            assertAll(
+                    () -> assertEquals(0, deleting.exitCode(), deleting.output()),
+                    () -> assertEquals("", deleting.stdout(), "nothing on stdout: the plaintext goes to the file"),
+                    () -> assertEquals(EXAMPLE_PLAINTEXT, pod.shell("cat /pod/config/secrets.yaml")),
+                    () -> assertEquals("600 1000", pod.shell("stat -c '%a %u' /pod/config/secrets.yaml").strip()),
+                    () -> assertEquals("", pod.shell("ls -A /pod/init-secrets").strip(), "passphrase file deleted"));
+
+            pod.shell("rm /pod/config/secrets.yaml");
+            pod.write("init-secrets", "secretfile_pw", (examplePassphrase() + "\n").getBytes(StandardCharsets.UTF_8),
+                    0600, APP_UID, APP_UID);
+            Exited keeping = pod.runToExit(decrypt.withEnv("DONT_DELETE_PWFILE", "1"));
+            assertAll(
+                    () -> assertEquals(0, keeping.exitCode(), keeping.output()),
+                    () -> assertEquals(EXAMPLE_PLAINTEXT, pod.shell("cat /pod/config/secrets.yaml")),
+                    () -> assertEquals("600 1000", pod.shell("stat -c '%a %u' /pod/config/secrets.yaml").strip()),
+                    () -> assertEquals("secretfile_pw", pod.shell("ls -A /pod/init-secrets").strip(),
+                            "DONT_DELETE_PWFILE=1 keeps the passphrase file"));
         }
     }
 

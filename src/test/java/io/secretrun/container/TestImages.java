@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.testcontainers.DockerClientFactory;
@@ -15,8 +16,10 @@ import org.testcontainers.images.builder.Transferable;
  * The images of the container tests, built locally (no registry is reachable on our machines):
  * <ol>
  *   <li>{@code base}: a Java 25 runtime base from {@code src/test/container/build-base.sh} (static busybox, jlink'd
- *       runtime, glibc, a uid 1000 user), standing in for {@code eclipse-temurin:25-jre-alpine};</li>
- *   <li>{@code image}: the real {@code Containerfile}, with {@code BASE_IMAGE} set to that base;</li>
+ *       runtime, glibc, no uid 1000 user), standing in for {@code eclipse-temurin:25-jre-alpine};</li>
+ *   <li>{@code image}: the real {@code Containerfile}, built as the README says, by {@code docker build} of the
+ *       repository root (so {@code .dockerignore} decides what the build sees), with {@code BASE_IMAGE} set to that
+ *       base;</li>
  *   <li>{@code app}: an app image built FROM it the way users build theirs, adding {@code /usr/local/bin/test-app}.</li>
  * </ol>
  * Tags carry a random suffix, so runs sharing an engine do not collide; {@link #close} removes all three.
@@ -61,12 +64,10 @@ final class TestImages implements AutoCloseable {
         await(new ImageFromDockerfile(base, false).withDockerfile(context.resolve("Dockerfile")));
         long baseDone = System.nanoTime();
 
-        await(new ImageFromDockerfile(image, false)
-                .withFileFromPath("Containerfile", PROJECT.resolve("Containerfile"))
-                .withFileFromPath("root", PROJECT.resolve("root"))
-                .withFileFromPath("target/secret-run.jar", JAR)
-                .withDockerfilePath("Containerfile")
-                .withBuildArg("BASE_IMAGE", base));
+        // the docker CLI, not Testcontainers: Testcontainers sends the files it is given, or applies docker-java's
+        // own reading of .dockerignore; the CLI is what users run, so a wrong .dockerignore fails here too
+        run(workDirectory, "docker build", List.of("docker", "build", "-q", "-f", "Containerfile",
+                "--build-arg", "BASE_IMAGE=" + base, "-t", image, "."), Map.of());
 
         await(new ImageFromDockerfile(app, false)
                 .withFileFromTransferable("Dockerfile", Transferable.of("""
@@ -78,25 +79,41 @@ final class TestImages implements AutoCloseable {
                 (baseDone - start) / 1_000_000, (System.nanoTime() - baseDone) / 1_000_000);
     }
 
-    /** Runs build-base.sh with the JDK running the tests (it has jlink). */
+    /** Runs build-base.sh with the JDK running the tests (it has jlink); its exit code 3: a prerequisite is missing. */
     private static void assembleBase(Path context) throws PrerequisiteMissing, IOException, InterruptedException {
-        Path log = Files.createTempFile(context.getParent(), "build-base", ".log");
-        ProcessBuilder builder = new ProcessBuilder("sh", PROJECT.resolve("src/test/container/build-base.sh").toString(),
-                context.toString())
+        run(context.getParent(), "build-base.sh",
+                List.of("sh", PROJECT.resolve("src/test/container/build-base.sh").toString(), context.toString()),
+                Map.of("JAVA_HOME", System.getProperty("java.home")));
+    }
+
+    /**
+     * Runs {@code command} in the project directory and throws with its output unless it exits 0. A program that is
+     * not installed, or build-base.sh's exit code 3, is a missing prerequisite of this machine.
+     */
+    private static void run(Path logDirectory, String what, List<String> command, Map<String, String> environment)
+            throws PrerequisiteMissing, IOException, InterruptedException {
+        Path log = Files.createTempFile(logDirectory, "build", ".log");
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(PROJECT.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile());
-        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        Process process = builder.start();
+        builder.environment().putAll(environment);
+        Process process;
+        try {
+            process = builder.start();
+        } catch (IOException e) {
+            throw new PrerequisiteMissing(what + ": " + e.getMessage());
+        }
         if (!process.waitFor(5, TimeUnit.MINUTES)) {
             process.destroyForcibly();
-            throw new IllegalStateException("build-base.sh did not finish in 5 minutes");
+            throw new IllegalStateException(what + " did not finish in 5 minutes");
         }
         String output = Files.readString(log, StandardCharsets.UTF_8);
-        if (process.exitValue() == PREREQUISITE_MISSING) {
+        if (process.exitValue() == PREREQUISITE_MISSING && what.equals("build-base.sh")) {
             throw new PrerequisiteMissing(output.strip());
         }
         if (process.exitValue() != 0) {
-            throw new IllegalStateException("build-base.sh failed (" + process.exitValue() + "):\n" + output);
+            throw new IllegalStateException(what + " failed (" + process.exitValue() + "):\n" + output);
         }
     }
 

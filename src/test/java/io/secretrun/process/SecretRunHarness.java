@@ -91,6 +91,10 @@ final class SecretRunHarness implements AutoCloseable {
         return "root".equals(System.getProperty("user.name"));
     }
 
+    /**
+     * {@code java OPTIONS -jar secret-run.jar ARGS} without jvm.args: secret-run re-executes itself in place with the
+     * jar's copy of it (io.secretrun.cli.HardenedJvm), so these tests also run that path, as PID 1 too.
+     */
     static List<String> javaCommand(List<String> args) {
         List<String> cmd = new ArrayList<>(List.of(JAVA.toString(), "--enable-native-access=ALL-UNNAMED",
                 "-XX:+UseSerialGC", "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1"));

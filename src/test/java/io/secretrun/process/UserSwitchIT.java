@@ -55,7 +55,7 @@ class UserSwitchIT {
     @BeforeEach
     void cleanMarkers() throws Exception {
         for (String name : List.of("ready", "signal", "secret-copy", "passphrase-copy", "uid", "gid", "groups",
-                "threads")) {
+                "threads", "environ-rc", "environ-err")) {
             Files.deleteIfExists(h.file(name));
         }
     }
@@ -90,6 +90,36 @@ class UserSwitchIT {
         String prelude = "mount --bind " + passwd + " /etc/passwd; mount --bind " + group + " /etc/group";
         Run run = h.start(true, prelude, Map.of(), List.of("--user", "appuser"), "sh", "-c", REPORT);
         assertSwitched(run, "1234", "1234", "1234 2001 2002");
+    }
+
+    /**
+     * The kernel resets a process's dumpable flag to {@code fs.suid_dumpable} when its ids change: set to 1 here
+     * (root; the old value restored after), the switch would leave secret-run dumpable, and its app, now of the same
+     * uid, could read its environment and memory. secret-run makes itself non-dumpable again after the switch.
+     */
+    @Test
+    void nonDumpableAfterTheSwitchAlsoWhereSuidDumpableIsOne() throws Exception {
+        Path knob = Path.of("/proc/sys/fs/suid_dumpable");
+        String original = Files.readString(knob).trim();
+        try {
+            Files.writeString(knob, "1");
+        } catch (java.io.IOException e) {
+            String ci = System.getenv("CI");
+            if (ci != null && !ci.isEmpty() && !ci.equals("false") && !ci.equals("0")) {
+                throw new AssertionError("cannot set " + knob + " (CI is set: this test must run): " + e, e);
+            }
+            org.junit.jupiter.api.Assumptions.abort("cannot set " + knob + ": " + e);
+        }
+        try {
+            Run run = h.startPid1(List.of("--user", "1000:1000"), "sh", "-c", REPORT);
+            awaitFile(h.file("ready"));
+            assertEquals("1000", read("uid"), run.stderr());
+            assertNotEquals("0", read("environ-rc"), "the app read secret-run's environment: " + read("environ-err"));
+            run.signal("TERM");
+            assertEquals(0, run.exitCode(), run.stderr());
+        } finally {
+            Files.writeString(knob, original);
+        }
     }
 
     private void assertSwitched(Run run, String uid, String gid, String groups) throws Exception {
