@@ -50,8 +50,9 @@ class Pid1IT {
     }
 
     /**
-     * Every exit code from 0 to 255 through secret-run as PID 1: one namespace and one secret-run per value, two at a
-     * time, each worker with a work directory of its own (so their plaintexts never meet).
+     * Every exit code from 0 to 255 through secret-run as PID 1: one namespace and one secret-run per value, started
+     * as the launchers start it (one JVM, no re-execution), two at a time, each worker with a work directory of its
+     * own (so their plaintexts never meet).
      */
     @Test
     void everyExitCodeFrom0To255PassesThrough() throws Exception {
@@ -64,7 +65,7 @@ class Pid1IT {
                 results.add(pool.submit(() -> {
                     try (SecretRunHarness own = SecretRunHarness.create()) {
                         for (int code = first; code <= 255; code += workers) {
-                            Run run = own.startPid1(List.of(), "sh", "-c", "exit " + code);
+                            Run run = own.startPid1AsLauncher(List.of(), "sh", "-c", "exit " + code);
                             int got = run.exitCode();
                             if (got != code) {
                                 wrong.add("exit " + code + " gave " + got + ": " + run.stderr());

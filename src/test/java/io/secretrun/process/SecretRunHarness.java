@@ -107,6 +107,20 @@ final class SecretRunHarness implements AutoCloseable {
     private static final Path JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
 
     /**
+     * {@code java @jvm.args -jar secret-run.jar ARGS}, the command of the launchers (bin/secret-run, the image's
+     * /usr/bin/secret-run): one JVM, no re-execution, so a test that starts secret-run hundreds of times pays one
+     * JVM start for each.
+     */
+    static List<String> launcherCommand(List<String> args) {
+        Path jvmArgs = JAR.toAbsolutePath().getParent().resolveSibling("root/usr/share/secret-run/jvm.args");
+        List<String> cmd = new ArrayList<>(List.of(JAVA.toString(), "@" + jvmArgs));
+        cmd.addAll(AOT_CACHE);
+        cmd.addAll(List.of("-jar", JAR.toString()));
+        cmd.addAll(args);
+        return cmd;
+    }
+
+    /**
      * The AOT cache the build made beside the jar, used as bin/secret-run uses it (only when newer than the jar and
      * made by this JDK): these tests start secret-run hundreds of times, each start then costs about a third less
      * CPU. Without a usable cache (a build with -Daot.skip), the JDK's default class data sharing.
@@ -153,6 +167,16 @@ final class SecretRunHarness implements AutoCloseable {
      */
     Run start(boolean pid1, String prelude, Map<String, String> env, List<String> options, String... command)
             throws IOException {
+        return start(pid1, prelude, env, options, false, command);
+    }
+
+    /** Starts secret-run as PID 1 the way the launchers do ({@link #launcherCommand}). */
+    Run startPid1AsLauncher(List<String> options, String... command) throws IOException {
+        return start(true, null, Map.of(), options, true, command);
+    }
+
+    private Run start(boolean pid1, String prelude, Map<String, String> env, List<String> options, boolean launcher,
+            String... command) throws IOException {
         if (pid1) {
             requireNamespaces();
         }
@@ -167,7 +191,7 @@ final class SecretRunHarness implements AutoCloseable {
                 cmd.addAll(List.of("sh", "-euc", prelude + "\nexec \"$@\"", "sh"));
             }
         }
-        cmd.addAll(javaCommand(args));
+        cmd.addAll(launcher ? launcherCommand(args) : javaCommand(args));
         String name = "run" + runs.incrementAndGet();
         ProcessBuilder builder = new ProcessBuilder(cmd).directory(dir.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
