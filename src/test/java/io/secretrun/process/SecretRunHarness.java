@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
+import io.secretrun.testing.Ci;
 
 /**
  * Runs the built {@code secret-run.jar} for real, black box: either as PID 1 of a fresh PID namespace
@@ -65,7 +65,7 @@ final class SecretRunHarness implements AutoCloseable {
     }
 
     /**
-     * Whether this machine lets us make PID namespaces. Tests skip when it does not, except under CI=true, where
+     * Whether this machine lets us make PID namespaces. Tests skip when it does not, except in CI (see Ci), where
      * the PID 1 matrix must run: there a missing permission is a failure.
      */
     static void requireNamespaces() {
@@ -79,12 +79,7 @@ final class SecretRunHarness implements AutoCloseable {
                 namespacesPermitted = false;
             }
         }
-        if (!namespacesPermitted) {
-            if ("true".equals(System.getenv("CI"))) {
-                fail("unshare --pid --fork --mount-proc is not permitted here, and CI=true: the PID 1 tests must run");
-            }
-            Assumptions.abort("unshare --pid --fork --mount-proc is not permitted here (not root?)");
-        }
+        Ci.assumeOrFail(namespacesPermitted, "unshare --pid --fork --mount-proc is not permitted here (not root?)");
     }
 
     static boolean isRoot() {
