@@ -1,6 +1,7 @@
 # Sourced by bin/secret-run and bin/test: find_java_home prints the home of a Java 25+ runtime, or fails.
 # Looks at $JAVA_HOME, then /usr/lib/jvm/*25*, /opt/java/openjdk (the Temurin images), any /usr/lib/jvm/*, and
 # last the java on PATH; reads each candidate's release file, so no JVM is started to ask.
+# SECRET_RUN_JVM_DIRS (for tests) replaces the directory list: space-separated paths or globs; empty = none.
 
 java_major() {
     [ -x "$1/bin/java" ] && [ -f "$1/release" ] || return 1
@@ -17,7 +18,8 @@ find_java_home() {
     if [ -n "${JAVA_HOME:-}" ] && is_java25 "$JAVA_HOME"; then
         echo "$JAVA_HOME"; return 0
     fi
-    for _candidate in /usr/lib/jvm/*25* /opt/java/openjdk /usr/lib/jvm/*; do
+    # shellcheck disable=SC2086 # the list is split and globbed on purpose
+    for _candidate in ${SECRET_RUN_JVM_DIRS-/usr/lib/jvm/*25* /opt/java/openjdk /usr/lib/jvm/*}; do
         if is_java25 "$_candidate"; then
             echo "$_candidate"; return 0
         fi

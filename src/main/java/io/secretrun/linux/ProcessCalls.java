@@ -19,6 +19,7 @@ public final class ProcessCalls {
     // waitid(2) id types and options.
     public static final int P_ALL = 0;
     public static final int P_PID = 1;
+    public static final int WNOHANG = 1;
     public static final int WSTOPPED = 2;
     public static final int WEXITED = 4;
     public static final int WNOWAIT = 0x01000000;

@@ -26,16 +26,34 @@ public final class Pid1 {
         } catch (ErrnoException e) {
             LOG.warn("cannot check SIGCHLD's disposition: {}", e.getMessage());
         }
-        if (Libc.getpid() == 1) {
+        becomeReaper(Libc.getpid() == 1, () -> Libc.prctl(Libc.PR_SET_CHILD_SUBREAPER, 1));
+    }
+
+    /** The call that makes us a child subreaper; passed in so a test can make it fail. */
+    interface SubreaperCall {
+        void register() throws ErrnoException;
+    }
+
+    /**
+     * As PID 1 nothing to do; otherwise registers as a child subreaper, and when that fails warns (once: this runs
+     * once per start) that orphans will not be reaped, as tini does.
+     *
+     * @return whether orphans of the app will come to us to be reaped
+     */
+    static boolean becomeReaper(boolean pid1, SubreaperCall subreaper) {
+        if (pid1) {
             LOG.debug("running as PID 1: reaping every orphan in this PID namespace");
-            return;
+            return true;
         }
         try {
-            Libc.prctl(Libc.PR_SET_CHILD_SUBREAPER, 1);
+            subreaper.register();
             LOG.debug("not PID 1: registered as child subreaper, the app's orphans are re-parented to us");
+            return true;
         } catch (ErrnoException e) {
             LOG.warn("not PID 1 and cannot become a child subreaper ({}): orphaned processes of the app will not "
-                    + "be reaped by secret-run", e.getMessage());
+                    + "be reaped by secret-run and may stay zombies; run secret-run as PID 1 (the container's "
+                    + "entrypoint)", e.getMessage());
+            return false;
         }
     }
 

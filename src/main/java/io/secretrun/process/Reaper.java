@@ -98,10 +98,9 @@ final class Reaper implements Runnable {
                     child = CHILDREN.get(event.pid());
                 }
                 if (event.stopped()) {
-                    // consume the stop report, or the peek above would return it forever
-                    ProcessCalls.waitid(ProcessCalls.P_PID, event.pid(), info, ProcessCalls.WSTOPPED);
-                    if (child != null) {
-                        child.stopped(event.status());
+                    ChildEvent stop = clearStopReport(event.pid(), info);
+                    if (stop != null && child != null) {
+                        child.stopped(stop.status());
                     }
                     continue;
                 }
@@ -111,6 +110,7 @@ final class Reaper implements Runnable {
                 if (child != null) {
                     child.exiting(event.shellStatus());
                 }
+                // blocking is safe here, unlike for a stop: a zombie stays one until reaped, and we are its only waiter
                 ProcessCalls.waitid(ProcessCalls.P_PID, event.pid(), info, ProcessCalls.WEXITED);
                 if (child != null) {
                     synchronized (LOCK) {
@@ -131,6 +131,18 @@ final class Reaper implements Runnable {
         } catch (InterruptedException e) {
             LOG.debug("reaper interrupted");
         }
+    }
+
+    /**
+     * Consumes the stop report of {@code pid} that a peek returned, or the peek would return it forever. Without
+     * waiting: the process may have been resumed by SIGCONT, or resumed and ended, since the peek; its report is
+     * then gone, and a blocking wait would sleep until its next stop, which may never come, while the app's exit
+     * waits unreaped behind it.
+     *
+     * @return the stop, or null when the process is no longer stopped (so no stop is acted on that is over)
+     */
+    static ChildEvent clearStopReport(int pid, MemorySegment info) throws ErrnoException {
+        return ProcessCalls.waitid(ProcessCalls.P_PID, pid, info, ProcessCalls.WSTOPPED | ProcessCalls.WNOHANG);
     }
 
     /** No child at all: sleep until a spawn later than {@code observed}. */

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ch.qos.logback.classic.Level;
 import io.secretrun.container.Pod.ContainerSpec;
+import io.secretrun.testing.Ci;
 import io.secretrun.container.Pod.Exited;
 import io.secretrun.container.Pod.Hardening;
 import io.secretrun.container.Pod.Mount;
@@ -33,11 +33,9 @@ import org.testcontainers.containers.output.OutputFrame.OutputType;
 /**
  * The image, run by a real Docker engine: the Containerfile built on a local Java 25 base, an app image built FROM
  * it, and the scenarios of a container start. Without an engine (or a static busybox to build the base) these tests
- * are skipped, unless CI=true: then they fail instead.
+ * are skipped, unless CI is set (see Ci): then they fail instead.
  */
 class SecretRunImageIT {
-    private static final boolean CI = "true".equalsIgnoreCase(System.getenv("CI"));
-
     /** What examples/secrets.yaml.enc (and the ConfigMap in deploy/kubernetes) decrypts to. */
     private static final String EXAMPLE_PLAINTEXT = """
             # Example Home Assistant secrets (demo values only).
@@ -79,12 +77,7 @@ class SecretRunImageIT {
     }
 
     private static void require(boolean condition, String why) {
-        if (!condition) {
-            if (CI) {
-                fail(why + ": with CI=true the container tests must run");
-            }
-            assumeTrue(false, why + ": container tests skipped");
-        }
+        Ci.assumeOrFail(condition, why + ": the container tests cannot run");
     }
 
     private static void quietDockerLogs() {

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.secretrun.testing.Ci;
 import io.secretrun.error.ExitCode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -249,7 +249,7 @@ class BadInputIT {
     void plaintextTargetOnANonWritableFileSystemLocation() {
         // /sys is not writable even for root (permission bits do not stop root, sysfs does)
         Path sys = Path.of("/sys");
-        assumeTrue(Files.isDirectory(sys), "no /sys here");
+        Ci.assumeOrFail(Files.isDirectory(sys), "no /sys here");
         s.encrypt();
         Path target = sys.resolve("secret-run-it-" + Scenario.token() + ".yaml");
 
@@ -268,7 +268,7 @@ class BadInputIT {
             if (root) {
                 // root ignores permission bits: use the immutable attribute where the file system supports it
                 immutable = run("chattr", "+i", locked.toString()) == 0;
-                assumeTrue(immutable, "running as root and chattr +i is not available: cannot make a directory"
+                Ci.assumeOrFail(immutable, "running as root and chattr +i is not available: cannot make a directory"
                         + " non-writable for root here (the /sys case covers a non-writable location)");
             } else {
                 Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("r-xr-xr-x"));

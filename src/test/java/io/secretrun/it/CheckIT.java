@@ -2,8 +2,8 @@ package io.secretrun.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.secretrun.testing.Storage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 /**
  * {@code secret-run check}: one line per protection, and an exit code that follows --min-level. The environment
  * decides most lines (Yama, capabilities...), so the assertions compare the exit code with the lines printed; the
- * plaintext directory is the one thing the test controls: tmpfs (/dev/shm) versus disk (under target/).
+ * plaintext directory is the one thing the test controls: tmpfs (usually /dev/shm) versus disk (usually under
+ * target/), see Storage.
  */
 class CheckIT {
     static final List<String> NAMES = List.of("pid1", "dumpable", "core-limit", "plaintext-storage", "yama",
@@ -27,12 +28,9 @@ class CheckIT {
 
     @BeforeEach
     void dirs() throws IOException {
-        Path base = Path.of("target", "it-check").toAbsolutePath();
-        Files.createDirectories(base);
-        disk = Files.createTempDirectory(base, "disk-");
-        assumeTrue(!PlaintextPlacementIT.isTmpfs(disk), "target/ is on tmpfs here");
-        assumeTrue(Files.isDirectory(Path.of("/dev/shm")) && PlaintextPlacementIT.isTmpfs(Path.of("/dev/shm")));
-        memory = Files.createTempDirectory(Path.of("/dev/shm"), "secret-run-check-");
+        // a tmpfs and a disk directory wherever this machine has them: never a skip in CI
+        disk = Storage.diskDir("it-check-disk-");
+        memory = Storage.memoryDir("secret-run-check-");
     }
 
     @AfterEach

@@ -21,7 +21,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,12 +28,13 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import io.secretrun.error.ExitCode;
+import io.secretrun.testing.Ci;
 
 /**
  * Faults from outside: the child killed, secret-run stopped while it decrypts, the target directory removed, a
  * full or read-only file system. Each ends in the documented exit code, a clear message, and no plaintext left.
  * The file system faults mount a tmpfs in a private mount namespace ({@code unshare --mount}, needs root or a user
- * namespace); without that they are skipped, except under {@code CI=true}, where they fail.
+ * namespace); without that they are skipped, except in CI (see Ci), where they fail.
  */
 class FaultIT {
     @RegisterExtension
@@ -237,14 +237,8 @@ class FaultIT {
         if (mountNamespaces == null) {
             mountNamespaces = probeMount();
         }
-        if (!mountNamespaces) {
-            String why = "cannot mount a tmpfs in a private mount namespace (unshare --mount): needs root or user "
-                    + "namespaces";
-            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-                fail(why + "; CI must allow it");
-            }
-            Assumptions.abort(why);
-        }
+        Ci.assumeOrFail(mountNamespaces, "cannot mount a tmpfs in a private mount namespace (unshare --mount): "
+                + "needs root or user namespaces");
     }
 
     private static boolean probeMount() {

@@ -2,8 +2,8 @@ package io.secretrun.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.secretrun.testing.Ci;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -65,18 +65,14 @@ public final class GpgFixture implements AutoCloseable, BeforeAllCallback, After
     }
 
     /**
-     * A tool the tests need: fails when the environment variable CI is {@code true} (CI must install it), otherwise
+     * A tool the tests need: fails in CI (see Ci: CI must install it), otherwise
      * skips the test.
      */
     public static void requireTool(String name) {
         if (SecretRun.onPath(name)) {
             return;
         }
-        String message = name + " is not installed (on PATH)";
-        if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-            fail(message + ": CI must install it");
-        }
-        assumeTrue(false, message + ": skipping");
+        Ci.assumeOrFail(false, name + " is not installed (on PATH)");
     }
 
     /** Requires gpg, then makes a GNUPGHOME (mode 0700) under {@code dir}. */

@@ -9,15 +9,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The repository's launcher {@code bin/secret-run}: it finds Java 25 and execs the JVM. */
+/**
+ * The repository's launcher {@code bin/secret-run}: it finds Java 25 (or says clearly that there is none), builds the
+ * jar when a checkout has none, and execs the JVM.
+ */
 class LauncherIT {
     @RegisterExtension
     static final GpgFixture gpg = GpgFixture.perClass();
@@ -62,5 +68,76 @@ class LauncherIT {
             assertEquals("TERM", readString(got).strip());
             assertFalse(existsNoFollow(s.target));
         }
+    }
+
+    @Test
+    void withoutAJava25TheLauncherExits70WithOneClearLine() throws IOException {
+        // nothing to find: JAVA_HOME names a directory without a JDK, the search directories are an empty one, and
+        // PATH holds only the tools the launcher itself needs (no java)
+        Path empty = Files.createDirectory(dir.resolve("no-jvms"));
+        Path tools = Files.createDirectory(dir.resolve("tools"));
+        for (String tool : List.of("dirname", "readlink", "sed")) {
+            Files.createSymbolicLink(tools.resolve(tool), which(tool));
+        }
+        Path marker = dir.resolve("child-started");
+
+        SecretRun.Result result = s.secretRun.with().program(launcher.toString())
+                .env("JAVA_HOME", empty.toString()).env("SECRET_RUN_JVM_DIRS", empty.toString())
+                .env("PATH", tools.toString())
+                .run(s.launch(sh("touch \"$0\"", marker)));
+
+        result.assertExit(70);
+        assertEquals(List.of("secret-run: no Java 25 found: set JAVA_HOME to a JDK or JRE 25 (looked in $JAVA_HOME, "
+                + "/usr/lib/jvm/*25*, /opt/java/openjdk and the java on PATH)"), result.stderrLines());
+        assertFalse(Files.exists(marker), "no app without a JVM");
+        assertFalse(existsNoFollow(s.target));
+    }
+
+    @Test
+    void inACheckoutWithoutTheJarTheLauncherBuildsItFirstThenLaunches() throws IOException {
+        // a copy of the checkout's layout whose mvnw is a stub: it records how it was called and "builds" the jar by
+        // copying the real one, so the launcher's build step runs for real without a Maven build
+        Path repo = dir.resolve("checkout");
+        Path realRepo = launcher.getParent().getParent();
+        for (String file : List.of("bin/secret-run", "bin/lib/java-home.sh", "root/usr/share/secret-run/jvm.args")) {
+            Files.createDirectories(repo.resolve(file).getParent());
+            Files.copy(realRepo.resolve(file), repo.resolve(file), StandardCopyOption.COPY_ATTRIBUTES);
+        }
+        Path calls = repo.resolve("mvnw.calls");
+        Path mvnw = Files.writeString(repo.resolve("mvnw"), """
+                #!/bin/sh
+                printf '%%s\\n' "$PWD" "$JAVA_HOME" "$@" > mvnw.calls
+                mkdir -p target && cp '%s' target/secret-run.jar
+                """.formatted(SecretRun.jar().toAbsolutePath()));
+        Files.setPosixFilePermissions(mvnw, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path copy = dir.resolve("copy");
+        Path checkoutLauncher = repo.resolve("bin/secret-run");
+
+        SecretRun.Result built = s.secretRun.with().program(checkoutLauncher.toString())
+                .run(s.launch(sh("cat \"$0\" > \"$1\"", s.target, copy))).assertExit(0);
+
+        // run from the checkout's root with the Java 25 the launcher found, the goals of a quiet jar-only build
+        assertEquals(List.of(repo.toRealPath().toString(), System.getProperty("java.home"), "-q", "-B",
+                "-DskipTests", "package"), Files.readAllLines(calls));
+        assertTrue(built.stderr().contains("secret-run: building target/secret-run.jar (first run only)..."),
+                built.stderr());
+        assertArrayEquals(s.plaintext, read(copy), "then it launched with the jar it built");
+        assertFalse(existsNoFollow(s.target));
+
+        // the next run finds the jar and does not build again
+        Files.delete(calls);
+        SecretRun.Result again = s.secretRun.with().program(checkoutLauncher.toString())
+                .run(s.launch(sh("cat \"$0\" > \"$1\"", s.target, copy))).assertExit(0);
+        assertFalse(Files.exists(calls), "no second build");
+        assertFalse(again.stderr().contains("building"), again.stderr());
+    }
+
+    private static Path which(String tool) {
+        for (String d : List.of("/usr/bin", "/bin")) {
+            if (Files.isExecutable(Path.of(d, tool))) {
+                return Path.of(d, tool);
+            }
+        }
+        throw new AssertionError(tool + " not found in /usr/bin or /bin");
     }
 }

@@ -8,9 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.secretrun.testing.Ci;
 import io.secretrun.error.ExitCode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -204,10 +203,10 @@ class PassphraseSourcesIT {
 
     @Test
     void noSourceNoDefaultFileAndNoTerminalFailsWith66() {
-        assumeFalse(Files.exists(DEFAULT_PASSPHRASE_FILE),
+        Ci.assumeOrFail(!Files.exists(DEFAULT_PASSPHRASE_FILE),
                 DEFAULT_PASSPHRASE_FILE + " exists on this machine: cannot test the no-passphrase case");
         // the fixture runs secret-run in a new session (setsid): no controlling terminal; stdin is a pipe
-        assumeTrue(SecretRun.onPath("setsid") || !controllingTerminalAvailable(),
+        Ci.assumeOrFail(SecretRun.onPath("setsid") || !controllingTerminalAvailable(),
                 "no setsid and this test JVM has a controlling terminal: secret-run would prompt on it");
 
         SecretRun.Result result = s.secretRun.with().stdin((s.passphrase + "\n").getBytes(StandardCharsets.UTF_8))

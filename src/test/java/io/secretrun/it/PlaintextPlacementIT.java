@@ -7,10 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.secretrun.testing.Storage;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,8 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Where the plaintext goes: the warning (or, with --require-tmpfs, the refusal) for storage that is not in memory,
  * and --plaintext-dir, with which the config directory only ever holds a link.
  *
- * <p>The "disk" directory is under Maven's {@code target/} (not /tmp, which may be tmpfs); the in-memory one under
- * {@code /dev/shm}. Each test checks the file system type it relies on.
+ * <p>The "disk" directory is usually under Maven's {@code target/} (not /tmp, which may be tmpfs); the in-memory one
+ * usually under {@code /dev/shm}; {@link Storage} finds (or, for tmpfs, mounts) others where these do not fit.
  */
 class PlaintextPlacementIT {
     static final String WARNING = "prefer an in-memory volume";
@@ -45,10 +44,9 @@ class PlaintextPlacementIT {
     void dirs() throws IOException {
         Path base = Path.of("target", "it-placement").toAbsolutePath();
         Files.createDirectories(base);
-        disk = Files.createTempDirectory(base, "disk-");
-        assumeTrue(!isTmpfs(disk), "target/ is on tmpfs here: no disk directory to test with");
-        assumeTrue(Files.isDirectory(Path.of("/dev/shm")) && isTmpfs(Path.of("/dev/shm")), "no tmpfs at /dev/shm");
-        memory = Files.createTempDirectory(Path.of("/dev/shm"), "secret-run-it-");
+        // a disk and a tmpfs directory wherever this machine has them: never a skip in CI
+        disk = Storage.diskDir("it-placement-disk-");
+        memory = Storage.memoryDir("secret-run-it-");
         out = Files.createTempDirectory(base, "out-");
     }
 
@@ -160,15 +158,6 @@ class PlaintextPlacementIT {
     private String read(String name) throws IOException {
         Path file = out.resolve(name);
         return Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8).trim() : "";
-    }
-
-    static boolean isTmpfs(Path dir) {
-        try {
-            String type = Files.getFileStore(dir).type();
-            return type.equals("tmpfs") || type.equals("ramfs");
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     static void deleteTree(Path dir) {

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -121,8 +122,33 @@ class ReadOnceIT {
     @ParameterizedTest
     @ValueSource(strings = {"open", "read", "close"})
     void catWithEachDeleteOnEvent(String event) {
-        assertReadAndGone(s.secretRun.run(s.launch(List.of("--read-timeout", "0", "--delete-on", event),
-                sh("P=\"$0\"; N=\"$2\"; cat \"$P\" > \"$1\" || exit 5; " + POLL_GONE, s.target, copy, polls))));
+        SecretRun.Result result = s.secretRun.run(s.launch(List.of("--read-timeout", "0", "--delete-on", event),
+                sh("P=\"$0\"; N=\"$2\"; cat \"$P\" > \"$1\" || exit 5; " + POLL_GONE, s.target, copy, polls)));
+
+        assertReadAndGone(result);
+        String verb = switch (event) {
+            case "open" -> "opened";
+            case "read" -> "read";
+            default -> "closed";
+        };
+        assertWatcherLine(result, "secrets\\.yaml " + verb
+                + " after \\d+ ms; deleted \\d+(\\.\\d)? µs after the event");
+    }
+
+    /**
+     * The watcher's one line says what happened: exactly one line in this shape (a full-line match, so no content
+     * can ride along), and nothing on stderr holds the plaintext.
+     */
+    private void assertWatcherLine(SecretRun.Result result, String messageRegex) {
+        Pattern line = Pattern.compile("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} secret-run INFO  " + messageRegex);
+        List<String> matching = result.stderrLines().stream().filter(l -> line.matcher(l).matches()).toList();
+        assertEquals(1, matching.size(), () -> "one watcher line matching " + line + ":\n" + result.stderr());
+        List<String> mentions = result.stderrLines().stream().filter(l -> l.contains("secrets.yaml")
+                && (l.contains(" after ") || l.contains(" within ") || l.contains(" before "))).toList();
+        assertEquals(matching, mentions, "no other line reports the watcher's decision");
+        for (String secret : List.of(s.contentMarker, "base_url: https://example.invalid", "trailer without newline")) {
+            assertFalse(result.stderr().contains(secret), "no plaintext in the log: " + secret);
+        }
     }
 
     @Test
@@ -158,15 +184,17 @@ class ReadOnceIT {
         assertEquals(0, result.exitCode(), () -> "0 = gone while the child ran, 3 = still there, "
                 + "4 = gone before the child started; " + result);
         assertFalse(existsNoFollow(s.target));
+        assertWatcherLine(result, "secrets\\.yaml not read within 2s; deleted");
     }
 
     @Test
     void aChildThatExitsWithoutReadingLeavesNoFile() {
         // the default 60 s read timeout must not hold secret-run: the child's exit deletes the file
-        s.secretRun.with().timeout(Duration.ofSeconds(30))
+        SecretRun.Result result = s.secretRun.with().timeout(Duration.ofSeconds(30))
                 .run(s.launch(sh("[ -e \"$0\" ] || exit 4; exit 0", s.target))).assertExit(0);
 
         assertFalse(existsNoFollow(s.target));
+        assertWatcherLine(result, "child exited before reading secrets\\.yaml; deleted");
     }
 
     @Test
@@ -177,10 +205,20 @@ class ReadOnceIT {
         assertFalse(existsNoFollow(s.target));
     }
 
+    /**
+     * Shell trap body: records the signal and whether the plaintext "$P" still existed at the moment the child got
+     * it ("SIG gone" or "SIG present") in "$G". A stopping signal must find it gone: secret-run deletes before it
+     * forwards, so the deletion does not wait for the child's exit (which would delete it anyway).
+     */
+    private static String recordAtSignal(String signal) {
+        return "if [ -e \"$P\" ]; then w=present; else w=gone; fi; echo \"" + signal + " $w\" > \"$G\"";
+    }
+
     @Test
     void sigtermIsForwardedToTheChildAndThePlaintextIsGone() {
-        String script = "trap 'echo TERM > \"$1\"; exit 7' TERM; touch \"$0\"; while :; do sleep 0.05; done";
-        try (SecretRun.Running running = s.secretRun.start(launchNoTimeout(sh(script, ready, got)))) {
+        String script = "P=\"$0\"; G=\"$2\"; trap '" + recordAtSignal("TERM") + "; exit 7' TERM; touch \"$1\"; "
+                + "while :; do sleep 0.05; done";
+        try (SecretRun.Running running = s.secretRun.start(launchNoTimeout(sh(script, s.target, ready, got)))) {
             running.awaitFile(ready);
             assertTrue(existsNoFollow(s.target), "precondition: the unread plaintext is still there");
 
@@ -188,15 +226,17 @@ class ReadOnceIT {
             SecretRun.Result result = running.await();
 
             result.assertExit(7);
-            assertEquals("TERM", readString(got).strip(), "the child's trap ran");
+            assertEquals("TERM gone", readString(got).strip(), "the plaintext is deleted before TERM is forwarded");
             assertFalse(existsNoFollow(s.target), "plaintext gone after SIGTERM");
         }
     }
 
     @Test
     void aChildThatDiesOfSigtermMakesSecretRunExit143() {
-        try (SecretRun.Running running = s.secretRun.start(launchNoTimeout(
-                sh("touch \"$0\"; exec sleep 60", ready)))) {
+        // the trap records, then lets TERM kill the shell for real: secret-run sees a death by signal
+        String script = "P=\"$0\"; G=\"$2\"; trap '" + recordAtSignal("TERM") + "; trap - TERM; kill -TERM $$' TERM; "
+                + "touch \"$1\"; while :; do sleep 0.05; done";
+        try (SecretRun.Running running = s.secretRun.start(launchNoTimeout(sh(script, s.target, ready, got)))) {
             running.awaitFile(ready);
             assertTrue(existsNoFollow(s.target), "precondition: the unread plaintext is still there");
 
@@ -204,23 +244,29 @@ class ReadOnceIT {
             SecretRun.Result result = running.await();
 
             result.assertExit(143);
+            assertEquals("TERM gone", readString(got).strip(), "the plaintext is deleted before TERM is forwarded");
             assertFalse(existsNoFollow(s.target), "plaintext gone after SIGTERM");
         }
     }
 
+    /** INT and HUP stop like TERM (plaintext deleted first); USR1 and USR2 are only passed on (plaintext kept). */
     @ParameterizedTest
     @ValueSource(strings = {"INT", "HUP", "USR1", "USR2"})
     void otherSignalsReachTheChild(String signal) {
-        String script = "trap 'echo " + signal + " > \"$1\"; exit 0' " + signal + "; touch \"$0\"; "
-                + "while :; do sleep 0.05; done";
-        try (SecretRun.Running running = s.secretRun.start(launchNoTimeout(sh(script, ready, got)))) {
+        String script = "P=\"$0\"; G=\"$2\"; trap '" + recordAtSignal(signal) + "; exit 0' " + signal
+                + "; touch \"$1\"; while :; do sleep 0.05; done";
+        try (SecretRun.Running running = s.secretRun.start(launchNoTimeout(sh(script, s.target, ready, got)))) {
             running.awaitFile(ready);
+            assertTrue(existsNoFollow(s.target), "precondition: the unread plaintext is still there");
 
             running.signal(signal);
             SecretRun.Result result = running.await();
 
             result.assertExit(0);
-            assertEquals(signal, readString(got).strip(), "the child's trap for SIG" + signal + " ran");
+            boolean stopping = signal.equals("INT") || signal.equals("HUP");
+            assertEquals(signal + (stopping ? " gone" : " present"), readString(got).strip(),
+                    "the child's trap for SIG" + signal + " ran, and found the plaintext "
+                            + (stopping ? "already deleted" : "still there (read-timeout 0)"));
             assertFalse(existsNoFollow(s.target));
         }
     }

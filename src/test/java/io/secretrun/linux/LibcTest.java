@@ -4,8 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.secretrun.testing.Ci;
+import io.secretrun.testing.Storage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +20,7 @@ class LibcTest {
 
     @Test
     void requestTimeSliceShortensTheCallingThreadsSliceOnly() throws Exception {
-        assumeTrue(Tasks.kernelAtLeast(6, 12), "custom time slices need Linux 6.12");
+        Ci.assumeOrFail(Tasks.kernelAtLeast(6, 12), "custom time slices need Linux 6.12");
         Path self = Path.of("/proc/thread-self");
         long before = Tasks.timeSliceNanos(self);
         long[] inThread = new long[1];
@@ -82,9 +83,12 @@ class LibcTest {
 
     @Test
     void statfsTellsTmpfs() throws IOException {
-        Path shm = Path.of("/dev/shm");
-        assumeTrue(Files.isDirectory(shm) && Files.readString(Path.of("/proc/mounts")).contains(" /dev/shm tmpfs "));
-        assertEquals(Libc.TMPFS_MAGIC, Libc.statfsType(shm));
+        Path shm = Storage.memoryDir("libc-test-");
+        try {
+            assertEquals(Libc.TMPFS_MAGIC, Libc.statfsType(shm));
+        } finally {
+            Files.delete(shm);
+        }
         ErrnoException e = assertThrows(ErrnoException.class, () -> Libc.statfsType(dir.resolve("missing")));
         assertEquals(Errno.ENOENT, e.errno());
     }
@@ -116,7 +120,7 @@ class LibcTest {
     void statxAndUnlinkatWorkRelativeToAnOpathDirectory() throws Exception {
         Path f = Files.writeString(dir.resolve("f"), "x");
         Path link = Files.createSymbolicLink(dir.resolve("l"), f);
-        assumeTrue(Libc.hasStatx(), "C library without statx");
+        Ci.assumeOrFail(Libc.hasStatx(), "C library without statx");
         int dirFd = Libc.openPath(dir);
         try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
             java.lang.foreign.MemorySegment buf = Libc.statxBuffer(arena);

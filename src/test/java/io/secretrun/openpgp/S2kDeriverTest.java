@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.secretrun.testing.Ci;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.Random;
@@ -100,7 +101,7 @@ class S2kDeriverTest {
     @ParameterizedTest(name = "passphrase of {0} bytes")
     @ValueSource(ints = {0, 1, 13, 64, 300, 70_000})
     void nativeDigestMatchesTheJdk(int passLength) throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(io.secretrun.linux.NativeDigest.open("SHA-512").isPresent(),
+        Ci.assumeOrFail(io.secretrun.linux.NativeDigest.open("SHA-512").isPresent(),
                 "no libcrypto on this machine");
         Random random = new Random(passLength);
         byte[] pass = new byte[passLength + 3];

@@ -3,13 +3,24 @@ package io.secretrun.process;
 import static io.secretrun.process.SecretRunHarness.awaitFile;
 import static io.secretrun.process.SecretRunHarness.awaitTrue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
+import io.secretrun.linux.Libc;
+import io.secretrun.linux.ProcessCalls;
 import io.secretrun.process.SecretRunHarness.Run;
+import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,12 +49,48 @@ class Pid1IT {
         }
     }
 
-    @ParameterizedTest(name = "exit {0}")
-    @ValueSource(ints = {0, 1, 2, 3, 42, 63, 64, 65, 70, 77, 125, 126, 127, 128, 129, 130, 137, 143, 200, 254, 255})
-    void exitCodesPassThrough(int code) throws Exception {
-        Run run = h.startPid1(List.of(), "sh", "-c", "exit " + code);
-        assertEquals(code, run.exitCode(), run.stderr());
-        assertFalse(Files.exists(h.plaintext), "plaintext left behind");
+    /**
+     * Every exit code from 0 to 255 through secret-run as PID 1: one namespace and one secret-run per value, started
+     * as the launchers start it (one JVM, no re-execution), two at a time, each worker with a work directory of its
+     * own (so their plaintexts never meet).
+     */
+    @Test
+    void everyExitCodeFrom0To255PassesThrough() throws Exception {
+        int workers = 2;
+        List<String> wrong = Collections.synchronizedList(new ArrayList<>());
+        List<Future<Void>> results = new ArrayList<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(workers)) {
+            for (int w = 0; w < workers; w++) {
+                int first = w;
+                results.add(pool.submit(() -> {
+                    try (SecretRunHarness own = SecretRunHarness.create()) {
+                        for (int code = first; code <= 255; code += workers) {
+                            Run run = own.startPid1AsLauncher(List.of(), "sh", "-c", "exit " + code);
+                            int got = run.exitCode();
+                            if (got != code) {
+                                wrong.add("exit " + code + " gave " + got + ": " + run.stderr());
+                            }
+                            if (Files.exists(own.plaintext)) {
+                                wrong.add("exit " + code + " left the plaintext behind");
+                                Files.delete(own.plaintext);
+                            }
+                        }
+                    }
+                    return null;
+                }));
+            }
+        }
+        for (Future<Void> result : results) {
+            try {
+                result.get();
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof Error error) {
+                    throw error; // an assertion of the worker, such as secret-run not exiting
+                }
+                throw e;
+            }
+        }
+        assertEquals(List.of(), wrong);
     }
 
     /** The app reads the secret, traps the signal, and reports it; the plaintext is gone before we signal. */
@@ -119,5 +166,101 @@ class Pid1IT {
         assertEquals(9, run.exitCode(), run.stderr());
         run = h.start(true, Map.of("SECRET_RUN_EXIT_REMAP", "143:0,7:9"), List.of(), "sh", "-c", "exit 8");
         assertEquals(8, run.exitCode(), run.stderr());
+    }
+
+    /**
+     * The app stopped and resumed from outside 300 times (SIGSTOP and SIGCONT, as a debugger, a Ctrl-Z or a runtime's
+     * pause would), then it exits with 7. Every stop report goes through the reaper, which must neither hang on one
+     * that is gone by the time it consumes it (resumed, or resumed and ended) nor lose the app's exit code. Before,
+     * the app stops and ends 50 of its own orphans the same way, right after each is made.
+     */
+    @Test
+    void anAppStoppedAndResumedRepeatedlyStillGivesItsExitCode() throws Exception {
+        Files.deleteIfExists(h.file("ready"));
+        Files.deleteIfExists(h.file("done"));
+        Run run = h.startPid1(List.of("--log-level", "debug"), "sh", "-c",
+                "for i in $(seq 50); do (sleep 60 & echo $! > orphan); read p < orphan; "
+                        + "kill -STOP $p; kill -CONT $p; kill -KILL $p; done; "
+                        + "echo $$ > ready; while [ ! -e done ]; do sleep 0.05; done; exit 7");
+        long app = hostPid(run.pid(), awaitFile(h.file("ready")));
+        for (int cycle = 0; cycle < 300; cycle++) {
+            Libc.kill((int) app, ProcessCalls.SIGSTOP);
+            spinUntil(() -> stopped(app), "the app did not stop");
+            if (cycle == 0) {
+                // once for sure: the reaper saw this stop while it lasted (the rest race SIGCONT, on purpose)
+                awaitTrue(() -> run.stderr().contains("sh stopped by signal 19"), "no stop report reached the reaper");
+            }
+            Libc.kill((int) app, ProcessCalls.SIGCONT);
+            spinUntil(() -> !stopped(app), "the app did not resume");
+        }
+        Files.writeString(h.file("done"), "done");
+        assertEquals(7, run.exitCode(), run.stderr());
+    }
+
+    /**
+     * --signal-group as PID 1: TERM goes to the whole group. The app traps it, waits until its grandchild has had it
+     * too (so the relay reached it, not the clean-up after the app), and exits 5. The grandchild notes each TERM and
+     * carries on; orphaned, it is ours, and the group kill takes it with SIGKILL after --kill-grace. secret-run
+     * exits with the app's 5.
+     */
+    @Test
+    void signalGroupAsPid1KillsAGrandchildThatIgnoresTermAfterTheGrace() throws Exception {
+        Files.deleteIfExists(h.file("grandchild-got"));
+        Files.deleteIfExists(h.file("ready"));
+        Run run = h.startPid1(List.of("--signal-group", "--kill-grace", "500ms", "--log-level", "debug"), "sh", "-c",
+                "sh -c 'trap \"echo TERM >> grandchild-got\" TERM; echo $$ > grandchild; while :; do sleep 0.05; done' & "
+                        + "trap 'while [ ! -s grandchild-got ]; do sleep 0.05; done; exit 5' TERM; "
+                        + "cat secrets.yaml > /dev/null; while [ ! -s grandchild ]; do sleep 0.05; done; "
+                        + "echo ready > ready; wait");
+        awaitFile(h.file("ready"));
+        String grandchild = awaitFile(h.file("grandchild"));
+        run.signal("TERM");
+        assertEquals(5, run.exitCode(), run.stderr());
+        assertTrue(Files.readString(h.file("grandchild-got")).startsWith("TERM"), "the grandchild got no TERM");
+        assertTrue(run.stderr().contains("still running 500 ms after SIGTERM: sending SIGKILL"), run.stderr());
+        // killed by secret-run's SIGKILL (137), before secret-run exited: not by the end of the namespace
+        assertTrue(run.stderr().contains("reaped orphan " + grandchild + " (137)"), run.stderr());
+    }
+
+    /** The pid, as seen from here, of the child of {@code parent} that is {@code nsPid} in its own PID namespace. */
+    private static long hostPid(long parent, String nsPid) {
+        long[] found = new long[1];
+        awaitTrue(() -> {
+            found[0] = ProcessHandle.of(parent).stream().flatMap(ProcessHandle::children)
+                    .filter(c -> nsPid.equals(lastNsPid(c.pid()))).mapToLong(ProcessHandle::pid).findFirst().orElse(0);
+            return found[0] != 0;
+        }, "no child " + nsPid + " of " + parent);
+        return found[0];
+    }
+
+    private static String lastNsPid(long pid) {
+        try {
+            return Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status")).stream()
+                    .filter(l -> l.startsWith("NSpid:")).map(l -> l.substring(l.lastIndexOf('\t') + 1).trim())
+                    .findFirst().orElse("");
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** State T in /proc/PID/stat. */
+    private static boolean stopped(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2) == 'T';
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Like awaitTrue, without its pause between checks: a stop or a resume takes microseconds. */
+    private static void spinUntil(BooleanSupplier condition, String failure) {
+        long deadline = System.nanoTime() + SecretRunHarness.PATIENCE.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                fail(failure + " within " + SecretRunHarness.PATIENCE.toSeconds() + " s");
+            }
+            Thread.onSpinWait();
+        }
     }
 }

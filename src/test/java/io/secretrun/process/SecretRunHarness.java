@@ -15,9 +15,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
+import io.secretrun.testing.Ci;
 
 /**
  * Runs the built {@code secret-run.jar} for real, black box: either as PID 1 of a fresh PID namespace
@@ -64,7 +65,7 @@ final class SecretRunHarness implements AutoCloseable {
     }
 
     /**
-     * Whether this machine lets us make PID namespaces. Tests skip when it does not, except under CI=true, where
+     * Whether this machine lets us make PID namespaces. Tests skip when it does not, except in CI (see Ci), where
      * the PID 1 matrix must run: there a missing permission is a failure.
      */
     static void requireNamespaces() {
@@ -78,12 +79,7 @@ final class SecretRunHarness implements AutoCloseable {
                 namespacesPermitted = false;
             }
         }
-        if (!namespacesPermitted) {
-            if ("true".equals(System.getenv("CI"))) {
-                fail("unshare --pid --fork --mount-proc is not permitted here, and CI=true: the PID 1 tests must run");
-            }
-            Assumptions.abort("unshare --pid --fork --mount-proc is not permitted here (not root?)");
-        }
+        Ci.assumeOrFail(namespacesPermitted, "unshare --pid --fork --mount-proc is not permitted here (not root?)");
     }
 
     static boolean isRoot() {
@@ -95,11 +91,49 @@ final class SecretRunHarness implements AutoCloseable {
      * jar's copy of it (io.secretrun.cli.HardenedJvm), so these tests also run that path, as PID 1 too.
      */
     static List<String> javaCommand(List<String> args) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:-UsePerfData",
-                "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-jar", JAR.toString()));
+        List<String> cmd = new ArrayList<>(List.of(JAVA.toString(), "--enable-native-access=ALL-UNNAMED",
+                "-XX:+UseSerialGC", "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1"));
+        cmd.addAll(AOT_CACHE);
+        cmd.addAll(List.of("-jar", JAR.toString()));
         cmd.addAll(args);
         return cmd;
+    }
+
+    private static final Path JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
+
+    /**
+     * {@code java @jvm.args -jar secret-run.jar ARGS}, the command of the launchers (bin/secret-run, the image's
+     * /usr/bin/secret-run): one JVM, no re-execution, so a test that starts secret-run hundreds of times pays one
+     * JVM start for each.
+     */
+    static List<String> launcherCommand(List<String> args) {
+        Path jvmArgs = JAR.toAbsolutePath().getParent().resolveSibling("root/usr/share/secret-run/jvm.args");
+        List<String> cmd = new ArrayList<>(List.of(JAVA.toString(), "@" + jvmArgs));
+        cmd.addAll(AOT_CACHE);
+        cmd.addAll(List.of("-jar", JAR.toString()));
+        cmd.addAll(args);
+        return cmd;
+    }
+
+    /**
+     * The AOT cache the build made beside the jar, used as bin/secret-run uses it (only when newer than the jar and
+     * made by this JDK): these tests start secret-run hundreds of times, each start then costs about a third less
+     * CPU. Without a usable cache (a build with -Daot.skip), the JDK's default class data sharing.
+     */
+    private static final List<String> AOT_CACHE = aotCache();
+
+    private static List<String> aotCache() {
+        Path aot = Path.of(JAR.toString().replaceFirst("\\.jar$", ".aot"));
+        Path release = Path.of(aot + ".release");
+        try {
+            if (Files.isRegularFile(aot) && Files.getLastModifiedTime(aot).compareTo(Files.getLastModifiedTime(JAR)) > 0
+                    && Files.mismatch(release, Path.of(System.getProperty("java.home"), "release")) == -1) {
+                return List.of("-XX:AOTCache=" + aot, "-Xlog:aot=off", "-Xlog:cds=off");
+            }
+        } catch (IOException e) {
+            // no release file beside the cache, or no jar: start without the cache
+        }
+        return List.of("-Xshare:auto");
     }
 
     /** The launch options every run uses: our encrypted file, a kept passphrase file, the plaintext in dir. */
@@ -128,6 +162,16 @@ final class SecretRunHarness implements AutoCloseable {
      */
     Run start(boolean pid1, String prelude, Map<String, String> env, List<String> options, String... command)
             throws IOException {
+        return start(pid1, prelude, env, options, false, command);
+    }
+
+    /** Starts secret-run as PID 1 the way the launchers do ({@link #launcherCommand}). */
+    Run startPid1AsLauncher(List<String> options, String... command) throws IOException {
+        return start(true, null, Map.of(), options, true, command);
+    }
+
+    private Run start(boolean pid1, String prelude, Map<String, String> env, List<String> options, boolean launcher,
+            String... command) throws IOException {
         if (pid1) {
             requireNamespaces();
         }
@@ -142,8 +186,8 @@ final class SecretRunHarness implements AutoCloseable {
                 cmd.addAll(List.of("sh", "-euc", prelude + "\nexec \"$@\"", "sh"));
             }
         }
-        cmd.addAll(javaCommand(args));
-        String name = "run" + (++runs);
+        cmd.addAll(launcher ? launcherCommand(args) : javaCommand(args));
+        String name = "run" + runs.incrementAndGet();
         ProcessBuilder builder = new ProcessBuilder(cmd).directory(dir.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                 .redirectOutput(dir.resolve(name + ".out").toFile())
@@ -153,7 +197,8 @@ final class SecretRunHarness implements AutoCloseable {
         return new Run(builder.start(), pid1, dir.resolve(name + ".out"), dir.resolve(name + ".err"));
     }
 
-    private int runs;
+    /** Names each run's output files; runs may start from several threads. */
+    private final AtomicInteger runs = new AtomicInteger();
 
     /** A path in the work directory. */
     Path file(String name) {
@@ -226,8 +271,10 @@ final class SecretRunHarness implements AutoCloseable {
         }
 
         /** Linux (x86_64, aarch64) numbers of the signals the tests send. */
-        private static final Map<String, Integer> SIGNALS = Map.of("HUP", 1, "INT", 2, "QUIT", 3, "USR1", 10,
-                "USR2", 12, "ALRM", 14, "TERM", 15, "CONT", 18, "TSTP", 20, "WINCH", 28);
+        private static final Map<String, Integer> SIGNALS = Map.ofEntries(Map.entry("HUP", 1), Map.entry("INT", 2),
+                Map.entry("QUIT", 3), Map.entry("USR1", 10), Map.entry("USR2", 12), Map.entry("PIPE", 13),
+                Map.entry("ALRM", 14), Map.entry("TERM", 15), Map.entry("CONT", 18), Map.entry("TSTP", 20),
+                Map.entry("WINCH", 28));
 
         /** Waits (bounded) for secret-run to exit and returns its exit code. */
         int exitCode() throws InterruptedException {

@@ -11,9 +11,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * secret-run as an ordinary process (not PID 1), where nothing kills leftovers for us: the subreaper, the process
@@ -79,10 +82,16 @@ class SupervisionIT {
         assertFalse(alive(Long.parseLong(Files.readString(ignoring).trim())));
     }
 
-    /** --signal-group: a relayed signal reaches the app and its grandchild alike. */
-    @Test
-    void signalGroupReachesEveryMemberOfTheGroup() throws Exception {
-        Run run = h.startPlain(List.of("--signal-group"), "sh", "-c",
+    /** --signal-group, or SECRET_RUN_SIGNAL_GROUP=true: a relayed signal reaches the app and its grandchild alike. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"--signal-group", "SECRET_RUN_SIGNAL_GROUP=true"})
+    void signalGroupReachesEveryMemberOfTheGroup(String how) throws Exception {
+        for (String marker : List.of("grandchild-ready", "app-ready", "app-got", "grandchild-got")) {
+            Files.deleteIfExists(h.file(marker));
+        }
+        boolean option = how.startsWith("--");
+        Run run = h.start(false, option ? Map.of() : Map.of("SECRET_RUN_SIGNAL_GROUP", "true"),
+                option ? List.of(how) : List.of(), "sh", "-c",
                 "sh -c 'trap \"echo USR1 > grandchild-got; exit 0\" USR1; echo $$ > grandchild-ready; "
                         + "while :; do sleep 0.05; done' & "
                         + "trap 'echo USR1 > app-got; wait; exit 0' USR1; echo ready > app-ready; "
@@ -111,6 +120,27 @@ class SupervisionIT {
         run.signal("USR1");
         assertEquals(0, run.exitCode(), run.stderr());
         assertFalse(Files.exists(h.file("quit-got")), "SIGQUIT reached the app");
+    }
+
+    /**
+     * PIPE is not relayed, by choice (README: it would be about secret-run's own output, not the app's). A SIGPIPE
+     * sent to secret-run changes nothing: secret-run keeps running and relaying, the app never gets it, and
+     * secret-run exits with the app's code.
+     */
+    @Test
+    void pipeIsNotRelayedAndLeavesSecretRunAndTheAppAlone() throws Exception {
+        Run run = h.startPlain(List.of(), "sh", "-c",
+                "trap 'echo PIPE > pipe-got' PIPE; trap 'echo USR1 > pipe-usr1-got' USR1; trap 'exit 4' TERM; "
+                        + "echo ready > pipe-ready; while :; do sleep 0.05; done");
+        awaitFile(h.file("pipe-ready"));
+        run.signal("PIPE");
+        // a relayed signal after it makes the round trip: secret-run is alive and still relaying
+        run.signal("USR1");
+        assertEquals("USR1", awaitFile(h.file("pipe-usr1-got")));
+        assertTrue(run.process.isAlive(), "secret-run ended on SIGPIPE");
+        run.signal("TERM");
+        assertEquals(4, run.exitCode(), run.stderr());
+        assertFalse(Files.exists(h.file("pipe-got")), "SIGPIPE reached the app");
     }
 
     /** Alive: neither gone nor a zombie. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.secretrun.testing.Ci;
 import io.secretrun.error.ExitCode;
 import io.secretrun.error.SecretRunException;
 import java.nio.file.Files;
@@ -84,8 +85,16 @@ class TargetUserTest {
     }
 
     @Test
+    void controlCharactersInASpecAreEscapedSoTheErrorStaysOneLine() {
+        SecretRunException e = assertThrows(SecretRunException.class, () -> resolve("ha\nss\r:x"));
+        assertEquals(ExitCode.USAGE, e.exitCode());
+        assertTrue(e.getMessage().contains("'ha\\u000ass\\u000d'"), e.getMessage());
+    }
+
+    @Test
     void canDeleteInFollowsTheModeBits() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")));
+        // root: the test sets a directory's group, and only root may chown to a group it is not in
+        Ci.assumeOrFail("root".equals(System.getProperty("user.name")), "not root: cannot set the directory's group");
         Path d = Files.createDirectory(dir.resolve("d"));
         // the @TempDir itself is 0700 root: nobody else can even reach d
         TargetUser hass = resolve("hass");

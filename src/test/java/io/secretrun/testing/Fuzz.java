@@ -64,8 +64,12 @@ public final class Fuzz {
      * rethrows it as an {@link AssertionError} naming the try, the seed and the input. Prints tries and time.
      */
     public static void forAll(String property, Body body) {
+        forAll(property, tries(), body);
+    }
+
+    /** As {@link #forAll(String, Body)} with {@code tries} tries: for properties whose tries are expensive. */
+    public static void forAll(String property, int tries, Body body) {
         long seed = seed();
-        int tries = tries();
         String only = System.getProperty("fuzz.try", "").strip();
         int from = only.isEmpty() ? 0 : Integer.parseInt(only);
         int to = only.isEmpty() ? tries : from + 1;

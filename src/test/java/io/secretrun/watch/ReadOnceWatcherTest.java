@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.secretrun.testing.Ci;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
@@ -82,7 +82,7 @@ class ReadOnceWatcherTest {
      */
     @Test
     void theWatcherThreadRunsWithAShortTimeSlice() throws Exception {
-        assumeTrue(Tasks.kernelAtLeast(6, 12), "custom time slices need Linux 6.12");
+        Ci.assumeOrFail(Tasks.kernelAtLeast(6, 12), "custom time slices need Linux 6.12");
         arm(DeleteOn.OPEN);
         assertEquals(ReadOnceWatcher.SLICE_NANOS, Tasks.timeSliceNanos(Tasks.named(ReadOnceWatcher.THREAD_NAME)));
     }
