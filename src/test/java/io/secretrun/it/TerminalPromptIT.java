@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.secretrun.testing.Ci;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -93,8 +94,8 @@ class TerminalPromptIT {
         s = new Scenario(dir, gpg).encrypt();
         driver = s.write("pty-driver.py", DRIVER.getBytes(StandardCharsets.UTF_8));
         // the prompt comes only when the default passphrase file is absent
-        assertFalse(Files.exists(PassphraseSourcesIT.DEFAULT_PASSPHRASE_FILE),
-                PassphraseSourcesIT.DEFAULT_PASSPHRASE_FILE + " exists on this machine");
+        Ci.assumeOrFail(!Files.exists(PassphraseSourcesIT.DEFAULT_PASSPHRASE_FILE),
+                PassphraseSourcesIT.DEFAULT_PASSPHRASE_FILE + " exists on this machine: secret-run would not prompt");
     }
 
     record Session(Map<String, String> seen, String shown, byte[] stdout) {
