@@ -69,13 +69,16 @@ public final class SecretRun {
 
     /**
      * {@code java @jvm.args -jar secret-run.jar}: the JVM options of the launchers (bin/secret-run and the image's
-     * /usr/bin/secret-run), read from the same file they use, so the attach mechanism is off here too.
+     * /usr/bin/secret-run), read from the same file they use, so the attach mechanism is off here too. Started through
+     * {@code env --default-signal=INT}: a test run started as a background job of a non-interactive shell inherits
+     * SIGINT ignored, and a JVM that starts with it ignored never installs its INT handler: the INT tests would hang.
      */
     public static List<String> javaCommand() {
         Path jar = jar();
         Path jvmArgs = jar.toAbsolutePath().getParent().resolveSibling("root/usr/share/secret-run/jvm.args");
         assertTrue(Files.isRegularFile(jvmArgs), "jvm.args missing: " + jvmArgs);
-        return List.of(javaExecutable().toString(), "@" + jvmArgs, "-jar", jar.toString());
+        return List.of("env", "--default-signal=INT", javaExecutable().toString(), "@" + jvmArgs, "-jar",
+                jar.toString());
     }
 
     /** PATH, HOME, LANG and JAVA_HOME only. */

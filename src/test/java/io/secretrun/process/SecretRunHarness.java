@@ -91,8 +91,10 @@ final class SecretRunHarness implements AutoCloseable {
      * jar's copy of it (io.secretrun.cli.HardenedJvm), so these tests also run that path, as PID 1 too.
      */
     static List<String> javaCommand(List<String> args) {
-        List<String> cmd = new ArrayList<>(List.of(JAVA.toString(), "--enable-native-access=ALL-UNNAMED",
-                "-XX:+UseSerialGC", "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1"));
+        // env --default-signal=INT: see SecretRun.javaCommand (a background test run inherits SIGINT ignored)
+        List<String> cmd = new ArrayList<>(List.of("env", "--default-signal=INT", JAVA.toString(),
+                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:-UsePerfData",
+                "-XX:TieredStopAtLevel=1"));
         cmd.addAll(AOT_CACHE);
         cmd.addAll(List.of("-jar", JAR.toString()));
         cmd.addAll(args);
@@ -108,7 +110,7 @@ final class SecretRunHarness implements AutoCloseable {
      */
     static List<String> launcherCommand(List<String> args) {
         Path jvmArgs = JAR.toAbsolutePath().getParent().resolveSibling("root/usr/share/secret-run/jvm.args");
-        List<String> cmd = new ArrayList<>(List.of(JAVA.toString(), "@" + jvmArgs));
+        List<String> cmd = new ArrayList<>(List.of("env", "--default-signal=INT", JAVA.toString(), "@" + jvmArgs));
         cmd.addAll(AOT_CACHE);
         cmd.addAll(List.of("-jar", JAR.toString()));
         cmd.addAll(args);
