@@ -14,8 +14,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 
 /**
  * {@code secret-run check}: what protects the secret here. One line per protection on stdout,
@@ -70,8 +70,9 @@ final class CheckCommand implements Callable<Integer> {
             description = {"basic or strict (default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_CHECK_LEVEL."})
     Level minLevel;
 
-    @Mixin
-    LoggingOptions logging;
+    /** Holds the logging options, which this command inherits from the launch. */
+    @ParentCommand
+    Main parent;
 
     /** One line of the report. */
     record Line(String status, Level level, String name, String detail) {
@@ -96,7 +97,7 @@ final class CheckCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws SecretRunException {
-        logging.apply();
+        parent.logging.apply();
         List<Line> lines = new ArrayList<>();
         lines.add(pid1());
         lines.add(dumpable());

@@ -18,6 +18,25 @@ final class Converters {
     static final Duration MAX_DURATION = Duration.ofDays(3650);
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?");
 
+    /** What a boolean environment variable accepts, for the help texts. */
+    static final String BOOLEAN_VALUES = "true/false, yes/no, on/off or 1/0";
+
+    /**
+     * A flag's value from its environment variable, as users write it: true/false, yes/no, on/off, 1/0, any case;
+     * empty means unset (false), as in a shell. On the command line the flag alone means true.
+     */
+    static final class BooleanConverter implements ITypeConverter<Boolean> {
+        @Override
+        public Boolean convert(String value) {
+            return switch (value.trim().toLowerCase(Locale.ROOT)) {
+                case "true", "yes", "on", "1" -> Boolean.TRUE;
+                case "false", "no", "off", "0", "" -> Boolean.FALSE;
+                default -> throw new TypeConversionException("'" + value + "' is not a boolean (" + BOOLEAN_VALUES
+                        + ")");
+            };
+        }
+    }
+
     /** {@code 500ms}, {@code 60s}, {@code 5m}, {@code 1h}; a bare number is seconds; {@code 0} means none. */
     static final class DurationConverter implements ITypeConverter<Duration> {
         @Override

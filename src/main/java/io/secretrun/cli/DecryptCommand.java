@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 
 /** {@code secret-run decrypt}: the launch's checks, with the plaintext written to a file or stdout. */
 @Command(name = "decrypt", aliases = "secret_decrypt", mixinStandardHelpOptions = true, sortOptions = false,
@@ -37,12 +38,13 @@ final class DecryptCommand implements Callable<Integer> {
     @Mixin
     MaxSizeOption maxSize;
 
-    @Mixin
-    LoggingOptions logging;
+    /** Holds the logging options, which this command inherits from the launch. */
+    @ParentCommand
+    Main parent;
 
     @Override
     public Integer call() throws SecretRunException {
-        logging.apply();
+        parent.logging.apply();
         Path target = "-".equals(output) ? null : Main.plaintextPath(encrypted, output == null ? null : Path.of(output));
         if (target != null) {
             AtomicFile.check(target);

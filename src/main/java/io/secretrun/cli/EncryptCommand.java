@@ -16,6 +16,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 
 /** {@code secret-run encrypt}: what the old {@code secret_encrypt} did, with gpg's formats and our defaults. */
 @Command(name = "encrypt", aliases = "secret_encrypt", mixinStandardHelpOptions = true, sortOptions = false,
@@ -36,7 +37,10 @@ final class EncryptCommand implements Callable<Integer> {
     @Mixin
     PassphraseOptions passphrase;
 
-    @Option(names = "--no-armor", description = "Write binary OpenPGP instead of ASCII armor.")
+    @Option(names = "--no-armor", defaultValue = "${env:SECRET_RUN_NO_ARMOR:-false}",
+            converter = Converters.BooleanConverter.class,
+            description = {"Write binary OpenPGP instead of ASCII armor.",
+                    "Env: SECRET_RUN_NO_ARMOR (" + Converters.BOOLEAN_VALUES + ")."})
     boolean noArmor;
 
     @Option(names = "--cipher", paramLabel = "NAME", defaultValue = "${env:SECRET_RUN_CIPHER:-AES256}",
@@ -52,15 +56,15 @@ final class EncryptCommand implements Callable<Integer> {
     @Mixin
     MaxSizeOption maxSize;
 
-    @Mixin
-    LoggingOptions logging;
+    /** Holds the logging options, which this command inherits from the launch. */
+    @ParentCommand
+    Main parent;
 
     @Override
     public Integer call() throws SecretRunException {
-        logging.apply();
-        EncryptOptions options = EncryptOptions.defaults().withArmor(!noArmor)
-                .withCipher(EncryptOptions.cipherByName(cipher)).withS2kCount(s2kCount);
-        Path target = output != null ? output : input.resolveSibling(input.getFileName() + ".enc");
+        parent.logging.apply();
+        EncryptOptions options = options();
+        Path target = target();
         AtomicFile.check(target);
         try (SecretBytes plaintext = readInput(); SecretBytes secret = passphrase.source().read()) {
             byte[] encrypted = SymmetricEncryptor.encrypt(plaintext, secret, options);
@@ -70,6 +74,17 @@ final class EncryptCommand implements Callable<Integer> {
         }
         LOG.info("encrypted {} to {}", input, target);
         return 0;
+    }
+
+    /** The OpenPGP parameters the options ask for. */
+    EncryptOptions options() throws SecretRunException {
+        return EncryptOptions.defaults().withArmor(!noArmor).withCipher(EncryptOptions.cipherByName(cipher))
+                .withS2kCount(s2kCount);
+    }
+
+    /** The output path: -o, or the input path with .enc appended. */
+    Path target() {
+        return output != null ? output : input.resolveSibling(input.getFileName() + ".enc");
     }
 
     private SecretBytes readInput() throws SecretRunException {

@@ -8,16 +8,20 @@ import io.secretrun.launch.PlaintextMode;
 import io.secretrun.process.SelfProtection;
 import io.secretrun.log.StartupTimer;
 import io.secretrun.watch.DeleteOn;
+import java.lang.reflect.Field;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -80,8 +84,10 @@ public final class Main implements Callable<Integer> {
     Path plaintextDir;
 
     @Option(names = "--require-tmpfs", defaultValue = "${env:SECRET_RUN_REQUIRE_TMPFS:-false}",
+            converter = Converters.BooleanConverter.class,
             description = {"Refuse (exit 73) before decrypting when the plaintext's directory is not on tmpfs or "
-                    + "ramfs (without it: a warning).", "Env: SECRET_RUN_REQUIRE_TMPFS (true or false)."})
+                    + "ramfs (without it: a warning).", "Env: SECRET_RUN_REQUIRE_TMPFS (" + Converters.BOOLEAN_VALUES
+                    + ")."})
     boolean requireTmpfs;
 
     @Mixin
@@ -161,13 +167,12 @@ public final class Main implements Callable<Integer> {
 
     /** Parses, runs and maps every outcome to an exit code: the only place exit codes are decided. */
     public static int execute(String... args) {
-        CommandLine commandLine = new CommandLine(new Main())
-                .setStopAtPositional(true)
-                .setCaseInsensitiveEnumValuesAllowed(true)
+        CommandLine commandLine = commandLine(mayNameASubcommand(args))
                 .setParameterExceptionHandler((e, ignored) -> {
-                    LOG.error("{} (see secret-run --help)", e.getMessage());
+                    LOG.error("{}{} (see secret-run --help)", e.getMessage(), fromEnvironment(e, args));
                     return ExitCode.USAGE.code();
                 })
+                .setExecutionStrategy(Main::run)
                 .setExecutionExceptionHandler((e, ignored, parseResult) -> {
                     if (e instanceof SecretRunException failure) {
                         LOG.error(failure.getMessage());
@@ -178,12 +183,6 @@ public final class Main implements Callable<Integer> {
                     LOG.debug("internal error", e);
                     return ExitCode.SOFTWARE.code();
                 });
-        if (mayNameASubcommand(args)) {
-            for (Object sub : SUBCOMMANDS) {
-                commandLine.addSubcommand(sub);
-            }
-        }
-        commandLine.getSubcommands().values().forEach(sub -> sub.setCaseInsensitiveEnumValuesAllowed(true));
         try {
             return commandLine.execute(args);
         } catch (Error e) {
@@ -192,6 +191,81 @@ public final class Main implements Callable<Integer> {
             LOG.debug("internal error", e);
             return ExitCode.SOFTWARE.code();
         }
+    }
+
+    /** The command model (with the subcommands or without, see {@link #SUBCOMMANDS}), as {@link #execute} runs it. */
+    public static CommandLine commandLine(boolean withSubcommands) {
+        CommandLine commandLine = new CommandLine(new Main())
+                .setStopAtPositional(true)
+                .setCaseInsensitiveEnumValuesAllowed(true);
+        if (withSubcommands) {
+            for (Object sub : SUBCOMMANDS) {
+                commandLine.addSubcommand(sub);
+            }
+        }
+        commandLine.getSubcommands().values().forEach(sub -> sub.setCaseInsensitiveEnumValuesAllowed(true));
+        return commandLine;
+    }
+
+    /**
+     * Runs the command picocli selected, after refusing launch options given before a subcommand: picocli would
+     * set them on the launch, which does not run, and the subcommand would silently use its own defaults. Only the
+     * inherited options (logging) apply on both sides of the subcommand's name.
+     */
+    private static int run(CommandLine.ParseResult parseResult) {
+        if (parseResult.hasSubcommand() && !parseResult.isUsageHelpRequested()
+                && !parseResult.isVersionHelpRequested()) {
+            List<String> misplaced = parseResult.matchedOptions().stream()
+                    .filter(o -> o.scopeType() != CommandLine.ScopeType.INHERIT)
+                    .map(o -> o.longestName()).distinct().toList();
+            if (!misplaced.isEmpty()) {
+                String sub = parseResult.subcommand().commandSpec().name();
+                throw new CommandLine.ParameterException(parseResult.commandSpec().commandLine(),
+                        (misplaced.size() == 1 ? "option " : "options ") + String.join(", ", misplaced) + " before '"
+                                + sub + "' belong" + (misplaced.size() == 1 ? "s" : "") + " to the launch and would "
+                                + "be ignored; give " + sub + "'s options after its name");
+            }
+        }
+        return new CommandLine.RunLast().execute(parseResult);
+    }
+
+    private static final Pattern ENV_DEFAULT = Pattern.compile("\\$\\{env:(\\w+)");
+
+    /**
+     * " (from environment variable X)" when the bad value came from the option's variable rather than the command
+     * line, so the user knows where to look; else "".
+     */
+    static String fromEnvironment(CommandLine.ParameterException e, String... args) {
+        if (!(e.getArgSpec() instanceof OptionSpec option)) {
+            return "";
+        }
+        Optional<String> variable = environmentVariable(option);
+        if (variable.isEmpty()) {
+            return "";
+        }
+        for (String arg : args) {
+            if (arg.equals("--")) {
+                break;
+            }
+            for (String name : option.names()) {
+                if (arg.equals(name) || arg.startsWith(name + "=") || (name.length() == 2 && arg.startsWith(name))) {
+                    return "";
+                }
+            }
+        }
+        return " (from environment variable " + variable.get() + ")";
+    }
+
+    /** The environment variable an option reads (its default value's {@code ${env:NAME...}}), if any. */
+    public static Optional<String> environmentVariable(OptionSpec option) {
+        // picocli keeps only the interpolated default: read the annotation
+        if (option.userObject() instanceof Field field && field.getAnnotation(Option.class) != null) {
+            Matcher m = ENV_DEFAULT.matcher(field.getAnnotation(Option.class).defaultValue());
+            if (m.find()) {
+                return Optional.of(m.group(1));
+            }
+        }
+        return Optional.empty();
     }
 
     /**

@@ -22,8 +22,10 @@ final class PassphraseOptions {
     Path file;
 
     @Option(names = "--keep-passphrase-file", defaultValue = "${env:SECRET_RUN_KEEP_PASSPHRASE_FILE:-false}",
+            converter = Converters.BooleanConverter.class,
             description = {"Do not delete the passphrase file after reading it.",
-                    "Env: SECRET_RUN_KEEP_PASSPHRASE_FILE, or DONT_DELETE_PWFILE set non-empty (the old scripts' switch)."})
+                    "Env: SECRET_RUN_KEEP_PASSPHRASE_FILE (" + Converters.BOOLEAN_VALUES + "), or DONT_DELETE_PWFILE "
+                            + "set non-empty (the old scripts' switch)."})
     boolean keepFile;
 
     @Option(names = "--passphrase-env", paramLabel = "NAME", defaultValue = "${env:SECRET_RUN_PASSPHRASE_ENV}",
@@ -37,6 +39,11 @@ final class PassphraseOptions {
 
     /** The first source given wins, in the order file, variable, descriptor; then the default file; then a prompt. */
     PassphraseSource source() {
+        return source(DEFAULT_FILE);
+    }
+
+    /** {@link #source()} with another default file (for tests). */
+    PassphraseSource source(Path defaultFile) {
         // an empty environment variable (SECRET_RUN_PASSPHRASE_FILE=) means "not set", as in a shell
         Path file = this.file == null || this.file.toString().isEmpty() ? null : this.file;
         String environmentVariable = this.environmentVariable == null || this.environmentVariable.isEmpty() ? null
@@ -57,8 +64,8 @@ final class PassphraseOptions {
         if (fd != null) {
             return new PassphraseSource.Descriptor(fd);
         }
-        if (Files.exists(DEFAULT_FILE) || Files.isSymbolicLink(DEFAULT_FILE)) {
-            return new PassphraseSource.File(DEFAULT_FILE, keep);
+        if (Files.exists(defaultFile) || Files.isSymbolicLink(defaultFile)) {
+            return new PassphraseSource.File(defaultFile, keep);
         }
         return new PassphraseSource.TerminalPrompt();
     }

@@ -12,8 +12,9 @@ import picocli.CommandLine.Option;
 /** The launch's PID 1 options: how the app is supervised, signalled, stopped, and as whom it runs. */
 final class SupervisionOptions {
     @Option(names = "--signal-group", defaultValue = "${env:SECRET_RUN_SIGNAL_GROUP:-false}",
+            converter = Converters.BooleanConverter.class,
             description = {"Relay signals to the app's whole process group instead of the app alone (as tini -g).",
-                    "Env: SECRET_RUN_SIGNAL_GROUP (true or false)."})
+                    "Env: SECRET_RUN_SIGNAL_GROUP (" + Converters.BOOLEAN_VALUES + ")."})
     boolean signalGroup;
 
     @Option(names = "--kill-grace", paramLabel = "DURATION", defaultValue = "${env:SECRET_RUN_KILL_GRACE:-5s}",

@@ -2,6 +2,7 @@ package io.secretrun.launch;
 
 import io.secretrun.error.ExitCode;
 import io.secretrun.error.SecretRunException;
+import io.secretrun.linux.ControllingTerminal;
 import io.secretrun.log.StartupTimer;
 import io.secretrun.openpgp.SymmetricDecryptor;
 import io.secretrun.place.Placement;
@@ -232,6 +233,7 @@ public final class Launch {
                     return;
                 }
                 removePlaintext(Reason.STOPPED);
+                ControllingTerminal.restoreActive(); // Ctrl-C at the passphrase prompt: halt runs no hooks
                 LOG.warn("stopped by {} before the app started", SignalRelay.name(signal));
                 Runtime.getRuntime().halt(128 + signal);
             }

@@ -1,12 +1,15 @@
 package io.secretrun.secret;
 
 import io.secretrun.error.SecretRunException;
-import java.io.Console;
+import io.secretrun.linux.ControllingTerminal;
+import io.secretrun.linux.Errno;
+import io.secretrun.linux.ErrnoException;
+import io.secretrun.linux.Libc;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharsetEncoder;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -88,30 +91,41 @@ public sealed interface PassphraseSource {
                 throw SecretRunException.noInput("cannot read the environment: " + reason(e));
             }
             try {
-                byte[] key = (name + "=").getBytes(StandardCharsets.UTF_8);
-                for (int start = 0; start < environ.length; ) {
-                    int end = start;
-                    while (end < environ.length && environ[end] != 0) {
-                        end++;
-                    }
-                    if (end - start >= key.length
-                            && Arrays.equals(environ, start, start + key.length, key, 0, key.length)) {
-                        int from = start + key.length;
-                        int to = from;
-                        while (to < end && environ[to] != '\n') {
-                            to++;
-                        }
-                        SecretBytes passphrase = new SecretBytes(to - from);
-                        passphrase.append(environ, from, to - from);
-                        LOG.info("passphrase read from environment variable {}; hidden from the app", name);
-                        return passphrase;
-                    }
-                    start = end + 1;
+                SecretBytes passphrase = firstLineOf(environ, name);
+                if (passphrase == null) {
+                    throw SecretRunException.noInput("environment variable " + name + " is not set");
                 }
+                LOG.info("passphrase read from environment variable {}; hidden from the app", name);
+                return passphrase;
             } finally {
                 Arrays.fill(environ, (byte) 0);
             }
-            throw SecretRunException.noInput("environment variable " + name + " is not set");
+        }
+
+        /**
+         * The first line of variable {@code name} in {@code environ} (NUL-separated {@code NAME=value} entries),
+         * without its LF; a CR before the LF stays, as with the other sources. Null when the variable is not set.
+         */
+        static SecretBytes firstLineOf(byte[] environ, String name) {
+            byte[] key = (name + "=").getBytes(StandardCharsets.UTF_8);
+            for (int start = 0; start < environ.length; ) {
+                int end = start;
+                while (end < environ.length && environ[end] != 0) {
+                    end++;
+                }
+                if (end - start >= key.length && Arrays.equals(environ, start, start + key.length, key, 0, key.length)) {
+                    int from = start + key.length;
+                    int to = from;
+                    while (to < end && environ[to] != '\n') {
+                        to++;
+                    }
+                    SecretBytes passphrase = new SecretBytes(to - from);
+                    passphrase.append(environ, from, to - from);
+                    return passphrase;
+                }
+                start = end + 1;
+            }
+            return null;
         }
 
         @Override
@@ -120,20 +134,24 @@ public sealed interface PassphraseSource {
         }
     }
 
-    /** An inherited file descriptor, e.g. a pipe the caller writes the passphrase into. */
+    /**
+     * An inherited file descriptor, e.g. a pipe the caller writes the passphrase into. Read with read(2) on the
+     * descriptor itself, one byte at a time up to the LF as gpg does: a file is read from its inherited offset,
+     * a socket works, and nothing after the first line is consumed (the caller may use the rest).
+     */
     record Descriptor(int fd) implements PassphraseSource {
         @Override
         public SecretBytes read() throws SecretRunException {
-            Path path = Path.of("/proc/self/fd/" + fd);
-            if (!Files.exists(path)) {
-                throw SecretRunException.noInput("file descriptor " + fd + " is not open");
-            }
-            try (InputStream in = Files.newInputStream(path)) {
-                SecretBytes passphrase = firstLine(in, describe());
+            try {
+                SecretBytes passphrase = firstLine(fd, describe());
+                if (passphrase == null) {
+                    passphrase = new SecretBytes(0); // at end of input at once: an empty passphrase, as gpg
+                }
                 LOG.info("passphrase read from file descriptor {}", fd);
                 return passphrase;
-            } catch (IOException e) {
-                throw SecretRunException.noInput("cannot read file descriptor " + fd + ": " + reason(e));
+            } catch (ErrnoException e) {
+                throw SecretRunException.noInput(e.errno() == Errno.EBADF ? "file descriptor " + fd + " is not open"
+                        : "cannot read file descriptor " + fd + ": " + Libc.strerror(e.errno()));
             }
         }
 
@@ -143,20 +161,46 @@ public sealed interface PassphraseSource {
         }
     }
 
-    /** The controlling terminal, without echo. Fails when there is none (a container started without -t). */
+    /**
+     * The controlling terminal ({@code /dev/tty}), whatever stdin and stdout are, with echo off, as gpg and ssh
+     * prompt. Fails when there is none (a container started without -t, a new session).
+     */
     record TerminalPrompt() implements PassphraseSource {
         @Override
         public SecretBytes read() throws SecretRunException {
-            Console console = System.console();
-            if (console == null || !console.isTerminal()) {
+            ControllingTerminal terminal;
+            try {
+                terminal = ControllingTerminal.open();
+            } catch (ErrnoException e) {
+                throw SecretRunException.noInput("no passphrase: cannot open the terminal: " + e.getMessage());
+            }
+            if (terminal == null) {
                 throw SecretRunException.noInput("no passphrase: no passphrase file at the default path, no "
                         + "--passphrase-file, --passphrase-env or --passphrase-fd, and no terminal to ask on");
             }
-            char[] typed = console.readPassword("Passphrase: ");
-            if (typed == null) {
-                throw SecretRunException.noInput("no passphrase: the terminal was closed");
+            // SIGINT or SIGTERM end the JVM without unwinding this thread, which waits in read(2): a shutdown hook
+            // gives the terminal its echo back then
+            Thread restorer = new Thread(terminal::restore, "terminal-restore");
+            Runtime.getRuntime().addShutdownHook(restorer);
+            try (terminal) {
+                terminal.echoOff();
+                terminal.write("Passphrase: ".getBytes(StandardCharsets.US_ASCII));
+                SecretBytes passphrase = firstLine(terminal.fd(), describe());
+                terminal.write(new byte[] {'\n'}); // the user's Enter was not echoed
+                if (passphrase == null) {
+                    throw SecretRunException.noInput("no passphrase: the terminal was closed");
+                }
+                LOG.info("passphrase read from the terminal");
+                return passphrase;
+            } catch (ErrnoException e) {
+                throw SecretRunException.noInput("no passphrase: cannot read it from the terminal: " + e.getMessage());
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(restorer);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook runs (or ran) anyway
+                }
             }
-            return utf8(typed);
         }
 
         @Override
@@ -165,19 +209,54 @@ public sealed interface PassphraseSource {
         }
     }
 
-    /** Encodes typed characters as UTF-8 (what gpg gets from a UTF-8 terminal), wiping every copy. */
-    private static SecretBytes utf8(char[] chars) {
-        CharsetEncoder encoder = StandardCharsets.UTF_8.newEncoder();
-        ByteBuffer bytes = ByteBuffer.allocate((int) (chars.length * (double) encoder.maxBytesPerChar()));
-        try {
-            encoder.encode(CharBuffer.wrap(chars), bytes, true);
-            encoder.flush(bytes);
-            SecretBytes passphrase = new SecretBytes(bytes.position());
-            passphrase.append(bytes.array(), 0, bytes.position());
-            return passphrase;
-        } finally {
-            Arrays.fill(chars, '\0');
-            Arrays.fill(bytes.array(), (byte) 0);
+    /**
+     * Reads {@code fd} with read(2), one byte at a time up to the first LF, so nothing past it is consumed; EINTR
+     * is retried and a non-blocking descriptor is waited for.
+     *
+     * @return the line without its LF, or null at end of input before any byte
+     */
+    private static SecretBytes firstLine(int fd, String what) throws ErrnoException, SecretRunException {
+        SecretBytes line = new SecretBytes(64);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment one = arena.allocate(1);
+            MemorySegment pollFd = null;
+            try {
+                while (true) {
+                    long n = Libc.readOrErrno(fd, one);
+                    if (n == -Errno.EINTR) {
+                        continue;
+                    }
+                    if (n == -Errno.EAGAIN) {
+                        pollFd = pollFd != null ? pollFd : Libc.pollFd(arena, fd);
+                        Libc.pollOrErrno(pollFd, -1);
+                        continue;
+                    }
+                    if (n < 0) {
+                        throw new ErrnoException("read", what, (int) -n);
+                    }
+                    if (n == 0) {
+                        if (line.length() == 0) {
+                            line.close();
+                            return null;
+                        }
+                        return line;
+                    }
+                    byte b = one.get(ValueLayout.JAVA_BYTE, 0);
+                    if (b == '\n') {
+                        return line;
+                    }
+                    if (line.length() >= MAX_LENGTH) {
+                        throw SecretRunException.noInput(what + " has no line end within " + MAX_LENGTH + " bytes; "
+                                + "not a passphrase");
+                    }
+                    line.append(b);
+                }
+            } catch (ErrnoException | SecretRunException | RuntimeException e) {
+                line.close();
+                throw e;
+            } finally {
+                one.fill((byte) 0);
+            }
         }
     }
 

@@ -2,6 +2,7 @@ package io.secretrun.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -36,5 +37,21 @@ class ConvertersTest {
     @ValueSource(strings = {"", "0", "12XB", "MiB", "-5", "99999999999999999999"})
     void badSizes(String text) {
         assertThrows(TypeConversionException.class, () -> new Converters.SizeConverter().convert(text));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"true,true", "TRUE,true", "yes,true", "Yes,true", "on,true", "ON,true", "1,true", " 1 ,true",
+        "false,false", "False,false", "no,false", "NO,false", "off,false", "0,false", "'',false"})
+    void booleansAsUsersWriteThem(String text, boolean value) {
+        assertEquals(value, new Converters.BooleanConverter().convert(text));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"maybe", "2", "-1", "y", "n", "enable", "truee"})
+    void badBooleans(String text) {
+        TypeConversionException e = assertThrows(TypeConversionException.class,
+                () -> new Converters.BooleanConverter().convert(text));
+        assertTrue(e.getMessage().contains("'" + text + "' is not a boolean (true/false, yes/no, on/off or 1/0)"),
+                e.getMessage());
     }
 }

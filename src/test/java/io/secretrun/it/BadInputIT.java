@@ -80,6 +80,12 @@ class BadInputIT {
                 List.of("--passphrase-file", passphraseFile.toString(), "--keep-passphrase-file"));
     }
 
+    /** The ERROR line tells the user what is wrong: it contains {@code phrase}. */
+    private static void assertSays(SecretRun.Result result, String phrase) {
+        String error = result.stderrLines().getLast();
+        assertTrue(error.contains(phrase), "the error line says \"" + phrase + "\": " + error);
+    }
+
     private List<String> keptPassphrase() {
         return List.of("--passphrase-file", passphraseFile.toString(), "--keep-passphrase-file");
     }
@@ -91,8 +97,8 @@ class BadInputIT {
         s.secretRun.secret(wrong);
         Path wrongFile = s.write("pw-wrong", (wrong + "\n").getBytes(StandardCharsets.UTF_8));
 
-        expectFailure(ExitCode.NO_PERMISSION, s.encrypted, s.target,
-                List.of("--passphrase-file", wrongFile.toString(), "--keep-passphrase-file"));
+        assertSays(expectFailure(ExitCode.NO_PERMISSION, s.encrypted, s.target,
+                List.of("--passphrase-file", wrongFile.toString(), "--keep-passphrase-file")), "wrong passphrase");
     }
 
     @ParameterizedTest
@@ -108,7 +114,7 @@ class BadInputIT {
         };
         Path truncated = s.write("truncated.enc", Arrays.copyOf(whole, keep));
 
-        expectFailure(ExitCode.DATA_ERROR, truncated);
+        assertSays(expectFailure(ExitCode.DATA_ERROR, truncated), "truncated");
     }
 
     @ParameterizedTest
@@ -120,7 +126,7 @@ class BadInputIT {
         bytes[at] ^= 0x01;
         Path tampered = s.write("tampered.enc", bytes);
 
-        expectFailure(ExitCode.DATA_ERROR, tampered);
+        assertSays(expectFailure(ExitCode.DATA_ERROR, tampered), "corrupt or has been tampered with");
     }
 
     @Test
@@ -139,7 +145,7 @@ class BadInputIT {
         String tampered = armored.substring(0, at) + replacement + armored.substring(at + 1);
         Path file = s.write("tampered.asc", tampered.getBytes(StandardCharsets.US_ASCII));
 
-        expectFailure(ExitCode.DATA_ERROR, file);
+        assertSays(expectFailure(ExitCode.DATA_ERROR, file), "corrupt or has been tampered with");
     }
 
     @Test
@@ -151,7 +157,7 @@ class BadInputIT {
         assertFalse(packets.contains("tag=18") || packets.contains("mdc_method"), "fixture has an MDC:\n"
                 + packets);
 
-        expectFailure(ExitCode.DATA_ERROR, s.encrypted);
+        assertSays(expectFailure(ExitCode.DATA_ERROR, s.encrypted), "not integrity-protected (no MDC)");
     }
 
     @Test
@@ -160,21 +166,21 @@ class BadInputIT {
         new Random(4711).nextBytes(random);
         Path file = s.write("garbage.enc", random);
 
-        expectFailure(ExitCode.DATA_ERROR, file);
+        assertSays(expectFailure(ExitCode.DATA_ERROR, file), "the input holds no OpenPGP data");
     }
 
     @Test
     void plainTextThatIsNotOpenPgp() {
         Path file = s.write("text.enc", "password: this file was never encrypted\n".getBytes(StandardCharsets.UTF_8));
 
-        expectFailure(ExitCode.DATA_ERROR, file);
+        assertSays(expectFailure(ExitCode.DATA_ERROR, file), "the input holds no OpenPGP data");
     }
 
     @Test
     void emptyFile() {
         Path file = s.write("empty.enc", new byte[0]);
 
-        expectFailure(ExitCode.DATA_ERROR, file);
+        assertSays(expectFailure(ExitCode.DATA_ERROR, file), "the encrypted input is empty");
     }
 
     @Test
@@ -185,12 +191,13 @@ class BadInputIT {
         System.arraycopy(one, 0, two, one.length, one.length);
         Path file = s.write("double.enc", two);
 
-        expectFailure(ExitCode.DATA_ERROR, file);
+        assertSays(expectFailure(ExitCode.DATA_ERROR, file), "unsupported OpenPGP message structure");
     }
 
     @Test
     void missingEncryptedFile() {
-        expectFailure(ExitCode.NO_INPUT, dir.resolve("no-such-file.enc"));
+        assertSays(expectFailure(ExitCode.NO_INPUT, dir.resolve("no-such-file.enc")),
+                "encrypted file " + dir.resolve("no-such-file.enc") + " does not exist");
     }
 
     @Test
@@ -199,8 +206,9 @@ class BadInputIT {
         gpg.encrypt(zeros, s.passphrase, s.encrypted, "-z", "9");
         assertTrue(read(s.encrypted).length < 1024 * 1024, "the fixture is small on disk");
 
-        expectFailure(ExitCode.DATA_ERROR, s.encrypted, s.target, List.of("--passphrase-file",
-                passphraseFile.toString(), "--keep-passphrase-file", "--max-size", "1MiB"));
+        assertSays(expectFailure(ExitCode.DATA_ERROR, s.encrypted, s.target, List.of("--passphrase-file",
+                passphraseFile.toString(), "--keep-passphrase-file", "--max-size", "1MiB")),
+                "the plaintext is larger than the limit of 1048576 bytes");
     }
 
     @Test

@@ -9,11 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.secretrun.cli.Main;
 import io.secretrun.error.ExitCode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -22,7 +25,11 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 /** The command line and environment contract, logging, and that no output ever shows secret material. */
 class CliIT {
@@ -87,6 +94,56 @@ class CliIT {
         }
     }
 
+    /** The launch ("") and every subcommand, with their option models, from the same picocli model secret-run runs. */
+    static Stream<Arguments> commands() {
+        CommandLine top = Main.commandLine(true);
+        Stream<Arguments> subs = top.getSubcommands().entrySet().stream()
+                .filter(e -> !e.getKey().equals("help") && e.getValue().getCommandName().equals(e.getKey()))
+                .map(e -> Arguments.of(e.getKey(), e.getValue().getCommandSpec()));
+        return Stream.concat(Stream.of(Arguments.of("", top.getCommandSpec())), subs);
+    }
+
+    /**
+     * Every option of every command reads an environment variable, and its entry in --help shows it: the options
+     * come from the command model, so a new option without a variable (or without it in its help) fails here.
+     */
+    @ParameterizedTest(name = "secret-run {0} --help")
+    @MethodSource("commands")
+    void everyOptionInHelpShowsItsEnvironmentVariable(String command, CommandSpec spec) {
+        String[] args = command.isEmpty() ? new String[] {"--help"} : new String[] {command, "--help"};
+        List<String> help = s.secretRun.run(args).assertExit(0).stdoutText().lines().toList();
+
+        assertTrue(spec.options().size() > 3, "the model has the options: " + spec.options());
+        for (OptionSpec option : spec.options()) {
+            if (option.usageHelp() || option.versionHelp()) {
+                continue;
+            }
+            Optional<String> variable = Main.environmentVariable(option);
+            assertTrue(variable.isPresent(), command + " " + option.longestName() + " reads no environment variable");
+            String entry = helpEntry(help, option);
+            assertTrue(entry.contains(variable.get()), command + " --help shows " + variable.get() + " for "
+                    + option.longestName() + ":\n" + entry);
+        }
+    }
+
+    /** An option's lines in --help: its name line and the indented description lines under it. */
+    private static String helpEntry(List<String> help, OptionSpec option) {
+        Pattern optionLine = Pattern.compile("^ {1,8}-.*");
+        for (int i = 0; i < help.size(); i++) {
+            String line = help.get(i);
+            if (optionLine.matcher(line).matches() && List.of(line.trim().split("[ ,=]+")).contains(
+                    option.longestName())) {
+                StringBuilder entry = new StringBuilder(line);
+                for (int j = i + 1; j < help.size() && !help.get(j).isBlank()
+                        && !optionLine.matcher(help.get(j)).matches(); j++) {
+                    entry.append('\n').append(help.get(j));
+                }
+                return entry.toString();
+            }
+        }
+        throw new AssertionError("no entry for " + option.longestName() + " in:\n" + String.join("\n", help));
+    }
+
     @Test
     void versionExitsZeroAndPrintsAVersion() {
         String version = s.secretRun.run("--version").assertExit(0).stdoutText();
@@ -107,6 +164,72 @@ class CliIT {
         assertArrayEquals(s.plaintext, read(copy));
         assertTrue(Files.exists(pw), "DONT_DELETE_PWFILE kept the passphrase file");
         assertFalse(existsNoFollow(s.target));
+    }
+
+    /** One launch setting from its variable, with what the launch must then do. */
+    static Stream<Arguments> launchVariables() {
+        return Stream.of(
+                Arguments.of("SECRET_RUN_MAX_SIZE", "100", ExitCode.DATA_ERROR.code(), "larger than"),
+                Arguments.of("SECRET_RUN_PASSPHRASE_ENV", "APP_PW", 0, "environment variable APP_PW"),
+                Arguments.of("SECRET_RUN_PASSPHRASE_FD", "3", 0, "file descriptor 3"),
+                Arguments.of("SECRET_RUN_PASSPHRASE_FILE", "pw-file", 0, "; deleted"));
+    }
+
+    @ParameterizedTest(name = "{0}={1}")
+    @MethodSource("launchVariables")
+    void aLaunchSettingFromItsVariable(String variable, String value, int exit, String logged) {
+        Path pw = s.passphraseFile();
+        SecretRun.Invocation invocation = s.secretRun.with().env(variable, value.equals("pw-file") ? pw.toString()
+                : value);
+        List<String> args = new ArrayList<>(List.of("-i", s.encrypted.toString(), "-o", s.target.toString()));
+        switch (variable) {
+            case "SECRET_RUN_PASSPHRASE_ENV" -> invocation.env("APP_PW", s.passphrase);
+            case "SECRET_RUN_PASSPHRASE_FD" -> invocation.wrapper("bash", "-c", "exec 3<\"$0\"; exec \"$@\"",
+                    pw.toString());
+            case "SECRET_RUN_PASSPHRASE_FILE" -> { }
+            default -> args.addAll(List.of("--passphrase-file", pw.toString()));
+        }
+        args.add("--");
+        args.addAll(List.of(sh("cat \"$0\" > \"$1\"", s.target, copy)));
+
+        SecretRun.Result result = invocation.run(args.toArray(String[]::new)).assertExit(exit);
+
+        assertTrue(result.stderr().contains(logged), "stderr mentions " + logged + ":\n" + result.stderr());
+        if (exit == 0) {
+            assertArrayEquals(s.plaintext, read(copy));
+        } else {
+            assertFalse(Files.exists(copy), "child never started");
+            result.assertOneCleanErrorLine();
+        }
+        assertFalse(existsNoFollow(s.target));
+    }
+
+    @ParameterizedTest(name = "SECRET_RUN_KEEP_PASSPHRASE_FILE={0}")
+    @CsvSource({"true,true", "1,true", "yes,true", "ON,true", "false,false", "0,false", "no,false", "Off,false",
+        "'',false"})
+    void keepPassphraseFileFromItsVariableTakesTheUsualBooleanSpellings(String value, boolean kept) {
+        Path pw = s.passphraseFile();
+
+        s.secretRun.with().env("SECRET_RUN_KEEP_PASSPHRASE_FILE", value)
+                .run("-i", s.encrypted.toString(), "-o", s.target.toString(), "--passphrase-file", pw.toString(), "--",
+                        "sh", "-c", "cat \"$0\" > \"$1\"", s.target.toString(), copy.toString())
+                .assertExit(0);
+
+        assertArrayEquals(s.plaintext, read(copy));
+        assertEquals(kept, Files.exists(pw), "passphrase file kept");
+    }
+
+    @ParameterizedTest(name = "{0}=maybe")
+    @ValueSource(strings = {"SECRET_RUN_KEEP_PASSPHRASE_FILE", "SECRET_RUN_REQUIRE_TMPFS", "SECRET_RUN_SIGNAL_GROUP"})
+    void aBooleanVariableThatIsNoBooleanIsAUsageErrorNamingIt(String variable) {
+        SecretRun.Result result = s.secretRun.with().env(variable, "maybe")
+                .run(s.launch(sh("touch \"$0\"", marker))).assertExit(ExitCode.USAGE.code());
+
+        assertFalse(Files.exists(marker), "child never started");
+        result.assertOneCleanErrorLine();
+        String error = result.stderrLines().getLast();
+        assertTrue(error.contains("'maybe' is not a boolean (true/false, yes/no, on/off or 1/0)")
+                && error.contains("from environment variable " + variable), error);
     }
 
     @Test
@@ -164,6 +287,41 @@ class CliIT {
         SecretRun.Result quietByEnv = s.secretRun.with().env("SECRET_RUN_LOG_LEVEL", "error")
                 .run(s.launch(catToCopy())).assertExit(0);
         assertEquals(List.of(), quietByEnv.stderrLines(), "SECRET_RUN_LOG_LEVEL=error: nothing on stderr");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"before", "after"})
+    void logLevelWorksBeforeOrAfterTheSubcommand(String where) {
+        List<String> args = new ArrayList<>();
+        List<String> decrypt = List.of("decrypt", "-i", s.encrypted.toString(), "-o", copy.toString(),
+                "--passphrase-file", s.passphraseFile().toString());
+        if (where.equals("before")) {
+            args.addAll(List.of("--log-level", "error", "--log-format", "json"));
+            args.addAll(decrypt);
+        } else {
+            args.addAll(decrypt);
+            args.addAll(List.of("--log-level", "error", "--log-format", "json"));
+        }
+
+        SecretRun.Result result = s.secretRun.run(args.toArray(String[]::new)).assertExit(0);
+
+        assertArrayEquals(s.plaintext, read(copy));
+        assertEquals(List.of(), result.stderrLines(), "--log-level error " + where + " decrypt: nothing logged");
+
+        SecretRun.Result failing = s.secretRun.run("--log-format", "json", "decrypt", "-i",
+                dir.resolve("missing.enc").toString(), "-o", "-").assertExit(ExitCode.NO_INPUT.code());
+        assertTrue(failing.stderrLines().stream().allMatch(MiniJson::isObject), failing.stderr());
+    }
+
+    @ParameterizedTest(name = "{0} before {1}")
+    @CsvSource({"-i,decrypt,--encrypted", "--max-size,encrypt,--max-size", "--read-timeout,check,--read-timeout",
+        "--passphrase-file,decrypt,--passphrase-file"})
+    void aLaunchOptionBeforeASubcommandIsAUsageError(String option, String subcommand, String named) {
+        SecretRun.Result result = s.secretRun.run(option, "1", subcommand).assertExit(ExitCode.USAGE.code());
+
+        result.assertOneCleanErrorLine();
+        String error = result.stderrLines().getLast();
+        assertTrue(error.contains("option " + named + " before '" + subcommand + "' belongs to the launch"), error);
     }
 
     @Test

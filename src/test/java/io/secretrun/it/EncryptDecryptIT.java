@@ -143,6 +143,35 @@ class EncryptDecryptIT {
         assertEquals(65536, number(gpg.listPackets(out, s.passphrase), "count (\\d+)"));
     }
 
+    @Test
+    void everyEncryptSettingCanComeFromTheEnvironment() {
+        Path out = dir.resolve("from-env.gpg");
+
+        s.secretRun.with().env("SECRET_RUN_PLAINTEXT", input.toString()).env("SECRET_RUN_ENCRYPTED", out.toString())
+                .env("SECRET_RUN_CIPHER", "AES128").env("SECRET_RUN_S2K_COUNT", "65536")
+                .env("SECRET_RUN_NO_ARMOR", "yes").env("SECRET_RUN_PASSPHRASE_FILE", s.passphraseFile().toString())
+                .run("encrypt").assertExit(0);
+
+        byte[] bytes = read(out);
+        assertFalse(new String(bytes, StandardCharsets.ISO_8859_1).contains("-----BEGIN PGP"), "not armored");
+        assertArrayEquals(s.plaintext, gpg.decrypt(out, s.passphrase));
+        String packets = gpg.listPackets(out, s.passphrase);
+        assertEquals(7, number(packets, "symkey enc packet: version 4, cipher (\\d+)"), "AES128\n" + packets);
+        assertEquals(65536, number(packets, "count (\\d+)"), packets);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"0", "no", "false", "off", ""})
+    void noArmorFromTheEnvironmentTurnedOffKeepsTheArmor(String value) {
+        Path out = dir.resolve("armored.asc");
+
+        s.secretRun.with().env("SECRET_RUN_NO_ARMOR", value).run("encrypt", "-i", input.toString(), "-o",
+                out.toString(), "--passphrase-file", s.passphraseFile().toString(), "--s2k-count", "65536")
+                .assertExit(0);
+
+        assertTrue(new String(read(out), StandardCharsets.ISO_8859_1).startsWith("-----BEGIN PGP MESSAGE-----"));
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"AES128:7", "AES192:8", "AES256:9"})
     void cipherOption(String cipherAndId) {

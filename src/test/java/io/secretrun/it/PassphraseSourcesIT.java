@@ -18,6 +18,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Where the passphrase comes from, and what happens to its file. */
 class PassphraseSourcesIT {
@@ -127,6 +129,66 @@ class PassphraseSourcesIT {
         assertFalse(existsNoFollow(s.target));
     }
 
+    /**
+     * Wrappers that give secret-run the passphrase file's content on descriptor 3 (the file is "$0"); each execs
+     * java so the pid stays the JVM's. "file at offset" has read the first line ("junk") already: secret-run must
+     * read from where the descriptor stands, as gpg does, not reopen the file from its start.
+     */
+    static String[] descriptorWrapper(String kind, Path pw) {
+        return switch (kind) {
+            case "pipe" -> new String[] {"bash", "-c", "exec 3< <(cat \"$0\"); exec \"$@\"", pw.toString()};
+            case "socket" -> new String[] {"python3", "-c", "import os, socket, sys\n"
+                    + "a, b = socket.socketpair()\n"
+                    + "a.sendall(open(sys.argv[1], 'rb').read()); a.close()\n"
+                    + "os.dup2(b.fileno(), 3); os.set_inheritable(3, True)\n"
+                    + "os.execvp(sys.argv[2], sys.argv[2:])\n", pw.toString()};
+            case "file at offset" -> new String[] {"bash", "-c", "exec 3<\"$0\"; read -r -u 3 junk; exec \"$@\"",
+                    pw.toString()};
+            default -> throw new IllegalArgumentException(kind);
+        };
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"pipe", "socket", "file at offset"})
+    void passphraseFromADescriptorIsReadFromTheDescriptorItself(String kind) {
+        GpgFixture.requireTool("bash");
+        GpgFixture.requireTool("python3");
+        String content = (kind.equals("file at offset") ? "junk\n" : "") + s.passphrase + "\nsecond line\n";
+        Path pw = s.write("pw-fd", content.getBytes(StandardCharsets.UTF_8));
+
+        SecretRun.Result result = s.secretRun.with().wrapper(descriptorWrapper(kind, pw))
+                .run("-i", s.encrypted.toString(), "-o", s.target.toString(), "--passphrase-fd", "3", "--",
+                        "sh", "-c", "cat \"$0\" > \"$1\"", s.target.toString(), copy.toString());
+
+        result.assertExit(0);
+        assertArrayEquals(s.plaintext, read(copy));
+        assertFalse(existsNoFollow(s.target));
+    }
+
+    @ParameterizedTest(name = "passphrase + {0}")
+    @ValueSource(strings = {"LF", "LF second line LF third", "CRLF"})
+    void passphraseFromAnEnvironmentVariableIsItsFirstLineAndHiddenFromTheApp(String ending) {
+        String after = ending.replace("CRLF", "\r\n").replace(" LF ", "\n").replace("LF", "\n");
+        String value = s.passphrase + after;
+        Path seen = dir.resolve("env-seen");
+
+        SecretRun.Result result = s.secretRun.with().env("APP_PW", value)
+                .run("-i", s.encrypted.toString(), "-o", s.target.toString(), "--passphrase-env", "APP_PW", "--",
+                        "sh", "-c", "cat \"$0\" > \"$1\"; echo \"${APP_PW-unset}\" > \"$2\"", s.target.toString(),
+                        copy.toString(), seen.toString());
+
+        if (after.startsWith("\r")) {
+            // as gpg --passphrase-fd (and our file and descriptor sources): only the LF ends the line, the CR is
+            // part of the passphrase, which is then wrong
+            result.assertExit(ExitCode.NO_PERMISSION.code()).assertOneCleanErrorLine();
+            assertFalse(Files.exists(copy));
+            return;
+        }
+        result.assertExit(0);
+        assertArrayEquals(s.plaintext, read(copy));
+        assertEquals("unset\n", readString(seen), "the app does not inherit the passphrase variable");
+    }
+
     @Test
     void passphraseFromAnEnvironmentVariableThatIsNotSetIsMissing() {
         SecretRun.Result result = s.secretRun.run("-i", s.encrypted.toString(), "-o", s.target.toString(),
@@ -155,6 +217,7 @@ class PassphraseSourcesIT {
         assertFalse(Files.exists(marker), "child never started");
         assertFalse(existsNoFollow(s.target), "no plaintext");
         result.assertOneCleanErrorLine();
+        assertTrue(result.stderrLines().getLast().contains("no terminal to ask on"), result.stderr());
     }
 
     @Test

@@ -8,6 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.secretrun.error.ExitCode;
 import io.secretrun.error.SecretRunException;
+import io.secretrun.linux.Libc;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -79,6 +84,8 @@ class PassphraseSourceTest {
     void aClosedDescriptorIs66() {
         assertEquals(ExitCode.NO_INPUT, assertThrows(SecretRunException.class,
                 () -> read(new PassphraseSource.Descriptor(987))).exitCode());
+        assertEquals("file descriptor 987 is not open", assertThrows(SecretRunException.class,
+                () -> read(new PassphraseSource.Descriptor(987))).getMessage());
     }
 
     @Test
@@ -91,5 +98,82 @@ class PassphraseSourceTest {
             assertEquals(0, b);
         }
         assertEquals(0, bytes.length());
+    }
+
+    private static byte[] firstLineOfVariable(String environ, String name) {
+        try (SecretBytes line = PassphraseSource.Environment.firstLineOf(
+                environ.getBytes(StandardCharsets.ISO_8859_1), name)) {
+            return line.toByteArray();
+        }
+    }
+
+    @Test
+    void aMultiLineVariableGivesItsFirstLine() {
+        assertArrayEquals("hunter2".getBytes(), firstLineOfVariable("A=1\0PW=hunter2\nsecond\nthird\0B=2\0", "PW"));
+        assertArrayEquals("hunter2".getBytes(), firstLineOfVariable("PW=hunter2\n", "PW"));
+        assertArrayEquals("hunter2".getBytes(), firstLineOfVariable("PW=hunter2", "PW"), "the last entry, no NUL");
+        assertArrayEquals(new byte[0], firstLineOfVariable("PW=\nsecond\0", "PW"), "an empty first line");
+        assertEquals(null, PassphraseSource.Environment.firstLineOf("PWX=a\0XPW=b\0".getBytes(), "PW"),
+                "only the exact name matches");
+    }
+
+    @Test
+    void aCarriageReturnStaysInTheVariableAsInAFileLikeGpgPassphraseFd() {
+        // gpg --passphrase-fd stops at LF only and keeps a CR before it; every source here does the same
+        assertArrayEquals("hunter2\r".getBytes(), firstLineOfVariable("PW=hunter2\r\nsecond\0", "PW"));
+    }
+
+    /** Opens {@code file} with open(2), reads {@code skip} bytes, and returns the descriptor (close it). */
+    private static int openAt(Path file, int skip) {
+        int fd = Libc.openOrErrno(file, Libc.O_RDONLY | Libc.O_CLOEXEC);
+        assertTrue(fd >= 0, "open: " + fd);
+        if (skip > 0) {
+            try (Arena arena = Arena.ofConfined()) {
+                assertEquals(skip, Libc.readOrErrno(fd, arena.allocate(skip)));
+            }
+        }
+        return fd;
+    }
+
+    private static String readRest(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(256);
+            long n = Libc.readOrErrno(fd, buf);
+            return new String(buf.asSlice(0, Math.max(0, n)).toArray(ValueLayout.JAVA_BYTE),
+                    StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    @Test
+    void aDescriptorIsReadFromItsOffsetAndOnlyUpToTheFirstLineEnd() throws Exception {
+        Path file = Files.write(dir.resolve("pw"), "junk\nhunter2\nthe rest\n".getBytes());
+        int fd = openAt(file, "junk\n".length());
+        try {
+            assertArrayEquals("hunter2".getBytes(), read(new PassphraseSource.Descriptor(fd)),
+                    "read from the inherited offset, not from the start of the file");
+            assertEquals("the rest\n", readRest(fd), "nothing past the first line consumed");
+        } finally {
+            Libc.close(fd);
+        }
+    }
+
+    @Test
+    void aDescriptorAtItsEndGivesAnEmptyPassphraseAndADirectoryIs66() throws Exception {
+        Path file = Files.write(dir.resolve("pw"), "x".getBytes());
+        int fd = openAt(file, 1);
+        try {
+            assertEquals(0, read(new PassphraseSource.Descriptor(fd)).length);
+        } finally {
+            Libc.close(fd);
+        }
+        int dirFd = Libc.openOrErrno(dir, Libc.O_RDONLY | Libc.O_CLOEXEC);
+        try {
+            SecretRunException e = assertThrows(SecretRunException.class,
+                    () -> read(new PassphraseSource.Descriptor(dirFd)));
+            assertEquals(ExitCode.NO_INPUT, e.exitCode());
+            assertTrue(e.getMessage().contains("cannot read file descriptor " + dirFd), e.getMessage());
+        } finally {
+            Libc.close(dirFd);
+        }
     }
 }
