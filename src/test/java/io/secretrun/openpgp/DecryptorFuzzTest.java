@@ -17,7 +17,7 @@ import io.secretrun.testing.Fuzz;
  * own output (binary and armored, every compression, partial body lengths from stdin, a 64-bit block cipher, S2K
  * mode 1) and Bouncy Castle's v4/v5/v6 formats, plus bad seeds (compression bombs, nested compression, no MDC).
  *
- * <p>Property ({@link DecryptorOracle}): every input
+ * <p>Property ({@link DecryptorOracle}, shared with the coverage-guided {@link DecryptorJazzerTest}): every input
  * ends either in exactly the original plaintext, or in exit code 65 (bad message) or 77 (wrong passphrase, only for
  * damage before the end of the quick check); never another exception, a hang, an {@link OutOfMemoryError} or more
  * than {@link DecryptorOracle#MAX_ALLOCATED} bytes allocated by one try.

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -20,8 +21,8 @@ import io.secretrun.error.SecretRunException;
 import io.secretrun.secret.SecretBytes;
 
 /**
- * The property every fuzzed input of {@link SymmetricDecryptor#decrypt} must have, for the decryptor fuzzers
- * ({@link DecryptorFuzzTest}).
+ * The property every fuzzed input of {@link SymmetricDecryptor#decrypt} must have, shared by
+ * {@link DecryptorFuzzTest} (seeded random mutations) and {@link DecryptorJazzerTest} (coverage-guided, Jazzer).
  *
  * <p>Every input ends either in exactly the original plaintext {@link #PLAIN}, or in a {@link SecretRunException}
  * with exit code 65 (bad message) or 77 (wrong passphrase) and a clean one-line message; never another exception,
@@ -110,6 +111,25 @@ final class DecryptorOracle implements AutoCloseable {
         }
     }
 
+    /**
+     * The seed an input of unknown origin most likely came from: the longest common prefix (which decides where
+     * the damage starts), then the longest common suffix (the ciphertext's end, unique to each message), then a
+     * valid seed before a bad one.
+     */
+    static Seed nearest(List<Seed> seeds, byte[] input) {
+        Seed best = null;
+        long bestScore = -1;
+        for (Seed seed : seeds) {
+            long score = (long) firstDifference(seed.bytes(), input) << 32
+                    | (long) commonSuffix(seed.bytes(), input) << 1 | (seed.valid() ? 1 : 0);
+            if (score > bestScore) {
+                best = seed;
+                bestScore = score;
+            }
+        }
+        return best;
+    }
+
     /** Decrypts on the worker thread with a time limit, and checks the memory that one try allocated. */
     Outcome run(byte[] input, byte[] passphrase) {
         tries.increment();
@@ -186,6 +206,15 @@ final class DecryptorOracle implements AutoCloseable {
     static int firstDifference(byte[] a, byte[] b) {
         int mismatch = Arrays.mismatch(a, b);
         return mismatch < 0 ? Math.min(a.length, b.length) : mismatch;
+    }
+
+    private static int commonSuffix(byte[] a, byte[] b) {
+        int n = 0;
+        int max = Math.min(a.length, b.length);
+        while (n < max && a[a.length - 1 - n] == b[b.length - 1 - n]) {
+            n++;
+        }
+        return n;
     }
 
     /**
