@@ -27,10 +27,11 @@ import io.secretrun.secret.SecretBytes;
  * <p>Every input ends either in exactly the original plaintext {@link #PLAIN}, or in a {@link SecretRunException}
  * with exit code 65 (bad message) or 77 (wrong passphrase) and a clean one-line message; never another exception,
  * never a hang (each try has a time limit), never an {@link OutOfMemoryError} (not even one the decryptor turned
- * into 65), and never more than {@link #MAX_ALLOCATED} bytes allocated by one try. 77 is only accepted when the
- * first damaged byte lies before the end of the quick check, i.e. in the session key packet or the first bytes of
- * the encrypted packet (whose decryption with the derived key is the passphrase check); damage after that must be
- * 65. Each instance has its own worker thread and counts its outcomes; close it when done.
+ * into 65), and never more than {@link #MAX_ALLOCATED} bytes allocated by one try (and by its repetition, see
+ * {@link #run}). 77 is only accepted when the first damaged byte lies before the end of the quick check, i.e. in the
+ * session key packet or the first bytes of the encrypted packet (whose decryption with the derived key is the
+ * passphrase check); damage after that must be 65. Each instance has its own worker thread and counts its outcomes;
+ * close it when done.
  */
 final class DecryptorOracle implements AutoCloseable {
     /** Small, so that bombs hit it quickly. */
@@ -130,34 +131,28 @@ final class DecryptorOracle implements AutoCloseable {
         return best;
     }
 
-    /** Decrypts on the worker thread with a time limit, and checks the memory that one try allocated. */
+    /**
+     * Decrypts on the worker thread with a time limit, and checks the memory that one try allocated. A try over the
+     * bound is repeated, and fails only if it exceeds it again: the first decryption to reach a class loads it, and
+     * under Jazzer also instruments it, on the same thread (tens of MiB that the input does not cause).
+     */
     Outcome run(byte[] input, byte[] passphrase) {
         tries.increment();
         Future<Outcome> future = worker.submit(() -> {
-            com.sun.management.ThreadMXBean threads =
-                    (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long before = threads.getCurrentThreadAllocatedBytes();
-            Outcome outcome;
-            try (SecretBytes pass = SecretBytes.wrap(passphrase.clone());
-                    SecretBytes out = SymmetricDecryptor.decrypt(input, pass, LIMIT)) {
-                outcome = new Outcome(Arrays.copyOf(out.array(), out.length()), 0, null);
-            } catch (SecretRunException e) {
-                for (Throwable t = e; t != null; t = t.getCause()) {
-                    if (t instanceof OutOfMemoryError) {
-                        throw new AssertionError("memory blow-up, turned into exit " + e.exitCode().code(), t);
-                    }
-                }
-                Failures.assertFailsWith(e.exitCode().code(), () -> {
-                    throw e;
-                });
-                outcome = new Outcome(null, e.exitCode().code(), e.getMessage());
+            Measured first = decryptMeasured(input, passphrase);
+            if (first.allocated() <= MAX_ALLOCATED) {
+                maxSeenAllocation.accumulateAndGet(first.allocated(), Math::max);
+                return first.outcome();
             }
-            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
-            maxSeenAllocation.accumulateAndGet(allocated, Math::max);
-            if (allocated > MAX_ALLOCATED) {
-                throw new AssertionError("one try allocated " + (allocated >> 20) + " MiB: " + outcome);
+            Measured again = decryptMeasured(input, passphrase);
+            maxSeenAllocation.accumulateAndGet(again.allocated(), Math::max);
+            if (again.allocated() > MAX_ALLOCATED) {
+                throw new AssertionError("one try allocated " + (first.allocated() >> 20) + " MiB, and "
+                        + (again.allocated() >> 20) + " MiB when repeated: " + again.outcome());
             }
-            return outcome;
+            System.out.printf("fuzz: a try allocated %d MiB, but %d KiB when repeated (class loading)%n",
+                    first.allocated() >> 20, again.allocated() >> 10);
+            return again.outcome();
         });
         try {
             Outcome outcome = future.get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
@@ -176,6 +171,32 @@ final class DecryptorOracle implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
+    }
+
+    private record Measured(Outcome outcome, long allocated) {
+    }
+
+    /** One decryption on the calling thread: its outcome and the bytes the thread allocated meanwhile. */
+    private static Measured decryptMeasured(byte[] input, byte[] passphrase) throws SecretRunException {
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        Outcome outcome;
+        try (SecretBytes pass = SecretBytes.wrap(passphrase.clone());
+                SecretBytes out = SymmetricDecryptor.decrypt(input, pass, LIMIT)) {
+            outcome = new Outcome(Arrays.copyOf(out.array(), out.length()), 0, null);
+        } catch (SecretRunException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof OutOfMemoryError) {
+                    throw new AssertionError("memory blow-up, turned into exit " + e.exitCode().code(), t);
+                }
+            }
+            Failures.assertFailsWith(e.exitCode().code(), () -> {
+                throw e;
+            });
+            outcome = new Outcome(null, e.exitCode().code(), e.getMessage());
+        }
+        return new Measured(outcome, threads.getCurrentThreadAllocatedBytes() - before);
     }
 
     /** Starts the clock that {@link #summary} reports (e.g. after making the seeds). */
