@@ -82,34 +82,28 @@ class HardenedJvmIT {
             }
         }
 
-        // control: the same probe finds the perf-data file of an ordinary JVM and attaches jcmd to it. Once, in a full
-        // CI run on a busy machine, a live control had no file (another JVM's clean-up of /tmp/hsperfdata_USER, we
-        // think), so a control without one is started afresh, at most three times.
+        // control: the same probe finds the perf-data file of an ordinary JVM and attaches jcmd to it. Probed until
+        // both hold: a probe that runs while the JVM starts finds no file yet, and its jcmd then waits for the JVM.
         Path sleeper = Files.writeString(dir.resolve("Sleeper.java"),
                 "void main() throws Exception { Thread.sleep(120_000); }");
-        for (int controlRun = 1; ; controlRun++) {
-            Process control = new ProcessBuilder(SecretRun.javaExecutable().toString(), sleeper.toString())
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            try {
-                for (int attempt = 0; attempt < 30; attempt++) { // the source launcher compiles first
-                    ProcessBuilder b = new ProcessBuilder("sh", probe.toString(), Long.toString(control.pid()),
-                            dir.resolve("control").toString());
-                    b.environment().put("JCMD", jcmd.toString());
-                    b.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
-                    if (read("control-jcmd-rc").equals("0")) {
-                        break;
-                    }
-                    Thread.sleep(500);
-                }
-                assertEquals("0", read("control-jcmd-rc"), "control: jcmd attaches: " + read("control-jcmd-out"));
-                if (read("control-perfdata-rc").equals("0") || controlRun == 3) {
-                    assertEquals("0", read("control-perfdata-rc"), "control: an ordinary JVM has a perf-data file");
+        Process control = new ProcessBuilder(SecretRun.javaExecutable().toString(), sleeper.toString())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            for (int attempt = 0; attempt < 30; attempt++) { // the source launcher compiles first
+                ProcessBuilder b = new ProcessBuilder("sh", probe.toString(), Long.toString(control.pid()),
+                        dir.resolve("control").toString());
+                b.environment().put("JCMD", jcmd.toString());
+                b.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+                if (read("control-jcmd-rc").equals("0") && read("control-perfdata-rc").equals("0")) {
                     break;
                 }
-            } finally {
-                control.destroyForcibly();
-                control.waitFor();
+                Thread.sleep(500);
             }
+            assertEquals("0", read("control-jcmd-rc"), "control: jcmd attaches: " + read("control-jcmd-out"));
+            assertEquals("0", read("control-perfdata-rc"), "control: an ordinary JVM has a perf-data file");
+        } finally {
+            control.destroyForcibly();
+            control.waitFor();
         }
     }
 
