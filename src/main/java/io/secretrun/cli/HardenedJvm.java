@@ -4,6 +4,7 @@ import io.secretrun.error.ExitCode;
 import io.secretrun.error.SecretRunException;
 import io.secretrun.linux.ErrnoException;
 import io.secretrun.linux.Libc;
+import io.secretrun.linux.Spawn;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.Charset;
@@ -95,7 +96,7 @@ final class HardenedJvm {
                     Path target = Files.readSymbolicLink(fd);
                     int n = Integer.parseInt(fd.getFileName().toString());
                     if (n > 2 && own.stream().anyMatch(target::startsWith)) {
-                        Libc.setCloseOnExec(n);
+                        Spawn.closeOnExec(n);
                     }
                 } catch (IOException | RuntimeException e) {
                     // closed meanwhile (the directory stream's own descriptor), or not a path: left as it is

@@ -656,30 +656,6 @@ public final class Libc {
         static final long SIGSET_SIZE = 128;
     }
 
-    private static final class Fcntl {
-        // fcntl(2), variadic: (int fd, int cmd, ...).
-        static final MethodHandle H = bind("fcntl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
-                Linker.Option.firstVariadicArg(2), CAPTURE_ERRNO);
-        static final int F_GETFD = 1;
-        static final int F_SETFD = 2;
-        static final int FD_CLOEXEC = 1;
-    }
-
-    /** Sets FD_CLOEXEC on {@code fd}: it closes at the next exec. */
-    public static void setCloseOnExec(int fd) throws ErrnoException {
-        MemorySegment state = callState();
-        try {
-            int flags = (int) Fcntl.H.invokeExact(state, fd, Fcntl.F_GETFD, 0);
-            if (flags < 0 || (int) Fcntl.H.invokeExact(state, fd, Fcntl.F_SETFD, flags | Fcntl.FD_CLOEXEC) < 0) {
-                throw new ErrnoException("fcntl", "fd " + fd, errno(state));
-            }
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("fcntl", t);
-        }
-    }
-
     /**
      * execv(path, argv) with an empty signal mask: replaces this process's program; returns only by throwing.
      * {@code argv[0]} is {@code argv.get(0)}.

@@ -266,15 +266,24 @@ public final class Spawn {
             throw new ErrnoException("list /proc/self/fd", e.getMessage(), Errno.EIO);
         }
         for (int fd : fds) {
-            try {
-                int flags = (int) Calls.FCNTL.invokeExact(fd, F_GETFD, 0);
-                if (flags >= 0 && (flags & FD_CLOEXEC) == 0) {
-                    int ignored = (int) Calls.FCNTL.invokeExact(fd, F_SETFD, flags | FD_CLOEXEC);
-                }
-                // flags < 0: EBADF, the directory stream's own descriptor, closed by now
-            } catch (Throwable t) {
-                throw Libc.unexpected("fcntl", t);
+            closeOnExec(fd); // false: EBADF, the directory stream's own descriptor, closed by now
+        }
+    }
+
+    /**
+     * Marks {@code fd} close-on-exec (FD_CLOEXEC): it closes at the next exec, a spawn's or the process's own.
+     *
+     * @return false when {@code fd} is not open
+     */
+    public static boolean closeOnExec(int fd) {
+        try {
+            int flags = (int) Calls.FCNTL.invokeExact(fd, F_GETFD, 0);
+            if (flags >= 0 && (flags & FD_CLOEXEC) == 0) {
+                int ignored = (int) Calls.FCNTL.invokeExact(fd, F_SETFD, flags | FD_CLOEXEC);
             }
+            return flags >= 0;
+        } catch (Throwable t) {
+            throw Libc.unexpected("fcntl", t);
         }
     }
 }
