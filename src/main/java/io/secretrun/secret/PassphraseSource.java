@@ -7,9 +7,6 @@ import io.secretrun.linux.ErrnoException;
 import io.secretrun.linux.Libc;
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -49,7 +46,7 @@ public sealed interface PassphraseSource {
             }
             SecretBytes passphrase;
             try (InputStream in = Files.newInputStream(path, LinkOption.NOFOLLOW_LINKS)) {
-                passphrase = firstLine(in, describe());
+                passphrase = orEmpty(firstLine(in, describe()));
             } catch (NoSuchFileException e) {
                 throw SecretRunException.noInput("passphrase file " + path + " does not exist");
             } catch (IOException e) {
@@ -142,16 +139,15 @@ public sealed interface PassphraseSource {
     record Descriptor(int fd) implements PassphraseSource {
         @Override
         public SecretBytes read() throws SecretRunException {
-            try {
-                SecretBytes passphrase = firstLine(fd, describe());
-                if (passphrase == null) {
-                    passphrase = new SecretBytes(0); // at end of input at once: an empty passphrase, as gpg
-                }
+            try (InputStream in = new DescriptorInput(fd, describe())) {
+                SecretBytes passphrase = orEmpty(firstLine(in, describe()));
                 LOG.info("passphrase read from file descriptor {}", fd);
                 return passphrase;
             } catch (ErrnoException e) {
                 throw SecretRunException.noInput(e.errno() == Errno.EBADF ? "file descriptor " + fd + " is not open"
                         : "cannot read file descriptor " + fd + ": " + Libc.strerror(e.errno()));
+            } catch (IOException e) {
+                throw SecretRunException.noInput("cannot read file descriptor " + fd + ": " + reason(e));
             }
         }
 
@@ -182,17 +178,17 @@ public sealed interface PassphraseSource {
             // gives the terminal its echo back then
             Thread restorer = new Thread(terminal::restore, "terminal-restore");
             Runtime.getRuntime().addShutdownHook(restorer);
-            try (terminal) {
+            try (terminal; InputStream in = new DescriptorInput(terminal.fd(), describe())) {
                 terminal.echoOff();
                 terminal.write("Passphrase: ".getBytes(StandardCharsets.US_ASCII));
-                SecretBytes passphrase = firstLine(terminal.fd(), describe());
+                SecretBytes passphrase = firstLine(in, describe());
                 terminal.write(new byte[] {'\n'}); // the user's Enter was not echoed
                 if (passphrase == null) {
                     throw SecretRunException.noInput("no passphrase: the terminal was closed");
                 }
                 LOG.info("passphrase read from the terminal");
                 return passphrase;
-            } catch (ErrnoException e) {
+            } catch (IOException e) {
                 throw SecretRunException.noInput("no passphrase: cannot read it from the terminal: " + e.getMessage());
             } finally {
                 try {
@@ -210,69 +206,36 @@ public sealed interface PassphraseSource {
     }
 
     /**
-     * Reads {@code fd} with read(2), one byte at a time up to the first LF, so nothing past it is consumed; EINTR
-     * is retried and a non-blocking descriptor is waited for.
+     * Reads up to the first LF, without it; what follows is neither read into memory nor kept (the sources read a
+     * byte at a time).
      *
-     * @return the line without its LF, or null at end of input before any byte
+     * @return the line, or null when the input ends before its first byte
      */
-    private static SecretBytes firstLine(int fd, String what) throws ErrnoException, SecretRunException {
+    private static SecretBytes firstLine(InputStream in, String what) throws IOException, SecretRunException {
         SecretBytes line = new SecretBytes(64);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment one = arena.allocate(1);
-            MemorySegment pollFd = null;
-            try {
-                while (true) {
-                    long n = Libc.readOrErrno(fd, one);
-                    if (n == -Errno.EINTR) {
-                        continue;
-                    }
-                    if (n == -Errno.EAGAIN) {
-                        pollFd = pollFd != null ? pollFd : Libc.pollFd(arena, fd);
-                        Libc.pollOrErrno(pollFd, -1);
-                        continue;
-                    }
-                    if (n < 0) {
-                        throw new ErrnoException("read", what, (int) -n);
-                    }
-                    if (n == 0) {
-                        if (line.length() == 0) {
-                            line.close();
-                            return null;
-                        }
-                        return line;
-                    }
-                    byte b = one.get(ValueLayout.JAVA_BYTE, 0);
-                    if (b == '\n') {
-                        return line;
-                    }
-                    if (line.length() >= MAX_LENGTH) {
-                        throw SecretRunException.noInput(what + " has no line end within " + MAX_LENGTH + " bytes; "
-                                + "not a passphrase");
-                    }
-                    line.append(b);
-                }
-            } catch (ErrnoException | SecretRunException | RuntimeException e) {
+        try {
+            int b = in.read();
+            if (b < 0) {
                 line.close();
-                throw e;
-            } finally {
-                one.fill((byte) 0);
+                return null;
             }
+            for (; b >= 0 && b != '\n'; b = in.read()) {
+                if (line.length() >= MAX_LENGTH) {
+                    throw SecretRunException.noInput(what + " has no line end within " + MAX_LENGTH + " bytes; "
+                            + "not a passphrase");
+                }
+                line.append(b);
+            }
+            return line;
+        } catch (IOException | SecretRunException | RuntimeException e) {
+            line.close();
+            throw e;
         }
     }
 
-    /** Reads up to the first LF; what follows is neither read into memory nor kept. */
-    private static SecretBytes firstLine(InputStream in, String what) throws IOException, SecretRunException {
-        SecretBytes line = new SecretBytes(64);
-        int b;
-        while ((b = in.read()) >= 0 && b != '\n') {
-            if (line.length() >= MAX_LENGTH) {
-                line.close();
-                throw SecretRunException.noInput(what + " has no line end within " + MAX_LENGTH + " bytes; "
-                        + "not a passphrase");
-            }
-            line.append(b);
-        }
-        return line;
+    /** An input that ended at once gives an empty passphrase, as with gpg. */
+    private static SecretBytes orEmpty(SecretBytes line) {
+        return line != null ? line : new SecretBytes(0);
     }
 
     private static String reason(IOException e) {
