@@ -38,8 +38,7 @@ public record TargetUser(String spec, int uid, int gid, List<Integer> groups) {
         String user = colon < 0 ? spec : spec.substring(0, colon);
         String group = colon < 0 ? null : spec.substring(colon + 1);
         if (user.isEmpty() || (group != null && group.isEmpty())) {
-            throw SecretRunException.usage("--user '" + shown(spec)
-                    + "': expected USER or USER:GROUP (names or numbers)");
+            throw SecretRunException.usage("--user '" + spec + "': expected USER or USER:GROUP (names or numbers)");
         }
         List<String[]> passwd = read(passwdFile);
         List<String[]> groups = read(groupFile);
@@ -48,7 +47,7 @@ public record TargetUser(String spec, int uid, int gid, List<Integer> groups) {
                 ? passwd.stream().filter(e -> e.length > 3 && e[2].equals(user)).findFirst()
                 : passwd.stream().filter(e -> e.length > 3 && e[0].equals(user)).findFirst();
         if (entry.isEmpty() && !isNumber(user)) {
-            throw SecretRunException.usage("--user: no user named '" + shown(user) + "' in " + passwdFile);
+            throw SecretRunException.usage("--user: no user named '" + user + "' in " + passwdFile);
         }
         int uid = isNumber(user) ? id(user, spec) : id(entry.get()[2], spec);
 
@@ -58,8 +57,7 @@ public record TargetUser(String spec, int uid, int gid, List<Integer> groups) {
                 gid = id(group, spec);
             } else {
                 String[] g = groups.stream().filter(e -> e.length > 2 && e[0].equals(group)).findFirst()
-                        .orElseThrow(() -> SecretRunException.usage("--user: no group named '" + shown(group)
-                                + "' in "
+                        .orElseThrow(() -> SecretRunException.usage("--user: no group named '" + group + "' in "
                                 + groupFile));
                 gid = id(g[2], spec);
             }
@@ -90,22 +88,8 @@ public record TargetUser(String spec, int uid, int gid, List<Integer> groups) {
         } catch (NoSuchFileException e) {
             return List.of();
         } catch (IOException e) {
-            throw SecretRunException.usage("--user: cannot read " + file + ": "
-                    + shown(String.valueOf(e.getMessage())));
+            throw SecretRunException.usage("--user: cannot read " + file + ": " + e.getMessage());
         }
-    }
-
-    /** A value as shown in a message: control characters escaped, so the message stays one line. */
-    private static String shown(String s) {
-        StringBuilder b = new StringBuilder(s.length());
-        s.codePoints().forEach(c -> {
-            if (Character.isISOControl(c) || c == 0x2028 || c == 0x2029) {
-                b.append(String.format(java.util.Locale.ROOT, "\\u%04x", c));
-            } else {
-                b.appendCodePoint(c);
-            }
-        });
-        return b.toString();
     }
 
     private static boolean isNumber(String s) {
@@ -120,7 +104,7 @@ public record TargetUser(String spec, int uid, int gid, List<Integer> groups) {
             }
             return (int) id;
         } catch (NumberFormatException e) {
-            throw SecretRunException.usage("--user '" + shown(spec) + "': '" + shown(s) + "' is not a valid id");
+            throw SecretRunException.usage("--user '" + spec + "': '" + s + "' is not a valid id");
         }
     }
 
