@@ -13,7 +13,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import io.secretrun.deliver.PlaintextMode;
+import io.secretrun.deliver.SecretSpec;
+import java.util.Optional;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
@@ -66,6 +72,15 @@ final class CheckCommand implements Callable<Integer> {
                     "Env: SECRET_RUN_PLAINTEXT_DIR."})
     Path plaintextDir;
 
+    @Option(names = "--secret", paramLabel = "SPEC", defaultValue = "${env:SECRET_RUN_SECRETS}",
+            description = {"A secret of the launch, as its --secret (repeatable): the file system of each one's "
+                    + "directory is checked. With --secret, -i/-o count only when given.",
+                    "Env: SECRET_RUN_SECRETS (entries separated by ';' or newlines)."})
+    List<String> secretSpecs;
+
+    @Spec
+    CommandSpec commandSpec;
+
     @Option(names = "--min-level", paramLabel = "LEVEL", defaultValue = "${env:SECRET_RUN_CHECK_LEVEL:-basic}",
             description = {"basic or strict (default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_CHECK_LEVEL."})
     Level minLevel;
@@ -102,7 +117,7 @@ final class CheckCommand implements Callable<Integer> {
         lines.add(pid1());
         lines.add(dumpable());
         lines.add(coreLimit());
-        lines.add(plaintextStorage());
+        lines.addAll(plaintextStorage());
         lines.add(yama());
         lines.add(ptraceCapability());
         lines.add(corePattern());
@@ -164,17 +179,54 @@ final class CheckCommand implements Callable<Integer> {
         }
     }
 
-    private Line plaintextStorage() {
-        Path dir;
-        if (plaintextDir != null && !plaintextDir.toString().isEmpty()) {
-            dir = plaintextDir.toAbsolutePath();
-        } else {
-            try {
-                dir = Main.plaintextPath(encrypted, plaintext).toAbsolutePath().getParent();
-            } catch (SecretRunException e) {
-                return Line.of(false, Level.STRICT, "plaintext-storage", e.getMessage());
+    /** One line per distinct directory that would hold a plaintext's bytes (a FIFO's never reach one). */
+    private List<Line> plaintextStorage() {
+        Optional<Path> dirOption = plaintextDir != null && !plaintextDir.toString().isEmpty()
+                ? Optional.of(plaintextDir) : Optional.empty();
+        List<Path> dirs = new ArrayList<>();
+        try {
+            CommandLine.ParseResult parsed = commandSpec.commandLine().getParseResult();
+            List<SecretSpecs.Entry> entries = new ArrayList<>();
+            if (parsed != null && parsed.hasMatchedOption("--secret")) {
+                secretSpecs.forEach(spec -> entries.add(SecretSpecs.fromOption(spec)));
+            } else if (secretSpecs != null) {
+                secretSpecs.forEach(value -> entries.addAll(SecretSpecs.fromEnvironment(value)));
             }
+            boolean explicitIn = parsed != null && parsed.hasMatchedOption("--encrypted")
+                    || !System.getenv().getOrDefault("SECRET_RUN_ENCRYPTED", "").isEmpty();
+            SecretSpecs.Defaults defaults = SecretSpecs.Defaults.forPlaces(dirOption);
+            List<SecretSpec> specs = new ArrayList<>();
+            if (entries.isEmpty() || explicitIn) {
+                specs.add(SecretSpecs.single(encrypted, Main.plaintextPath(encrypted, plaintext), defaults));
+            }
+            for (SecretSpecs.Entry entry : entries) {
+                specs.add(SecretSpecs.parse(entry, defaults));
+            }
+            for (SecretSpec spec : specs) {
+                if (spec.mode() == PlaintextMode.FIFO) {
+                    continue;
+                }
+                Path dir = spec.plaintextDir().map(Path::toAbsolutePath)
+                        .orElse(spec.plaintext().toAbsolutePath().getParent());
+                if (!dirs.contains(dir)) {
+                    dirs.add(dir);
+                }
+            }
+        } catch (SecretRunException e) {
+            return List.of(Line.of(false, Level.STRICT, "plaintext-storage", e.getMessage()));
         }
+        List<Line> lines = new ArrayList<>();
+        for (Path dir : dirs) {
+            lines.add(storage(dir));
+        }
+        if (lines.isEmpty()) {
+            lines.add(Line.of(true, Level.STRICT, "plaintext-storage", "every secret is a FIFO: no plaintext on "
+                    + "any file system"));
+        }
+        return lines;
+    }
+
+    private static Line storage(Path dir) {
         try {
             Storage.Kind kind = Storage.of(dir);
             return Line.of(kind.inMemory(), Level.STRICT, "plaintext-storage", dir + " is on " + kind.name()

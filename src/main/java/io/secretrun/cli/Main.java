@@ -4,7 +4,13 @@ import io.secretrun.error.ExitCode;
 import io.secretrun.error.SecretRunException;
 import io.secretrun.launch.Launch;
 import io.secretrun.launch.LaunchOptions;
-import io.secretrun.launch.PlaintextMode;
+import io.secretrun.deliver.OnTamper;
+import io.secretrun.deliver.SecretSpec;
+import io.secretrun.process.TargetUser;
+import java.util.ArrayList;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+import io.secretrun.deliver.PlaintextMode;
 import io.secretrun.process.SelfProtection;
 import io.secretrun.log.StartupTimer;
 import io.secretrun.watch.DeleteOn;
@@ -72,6 +78,32 @@ public final class Main implements Callable<Integer> {
                     + ".gpg, .pgp or .asc suffix).", "Env: SECRET_RUN_PLAINTEXT."})
     Path plaintext;
 
+    @Option(names = "--secret", paramLabel = "SPEC", defaultValue = "${env:SECRET_RUN_SECRETS}",
+            description = {"One more secret, repeatable: comma-separated key=value, keys in=FILE (required), "
+                    + "out=FILE (default: in without .enc, .gpg, .pgp or .asc), mode=file|fifo, "
+                    + "delete-on=open|read|close, owner=USER[:GROUP], perm=OCTAL, plaintext-dir=DIR; a key not given "
+                    + "takes the launch-wide option's value. With --secret, -i/-o have no defaults: an explicit -i is "
+                    + "one more secret.", "Env: SECRET_RUN_SECRETS (entries separated by ';' or newlines)."})
+    List<String> secretSpecs;
+
+    @Option(names = "--plaintext-owner", paramLabel = "USER[:GROUP]",
+            defaultValue = "${env:SECRET_RUN_PLAINTEXT_OWNER}",
+            description = {"Owner of every plaintext (default: the user secret-run runs as, or --user's user); "
+                    + "another user than yourself needs secret-run to start as root.",
+                    "Env: SECRET_RUN_PLAINTEXT_OWNER."})
+    String plaintextOwner;
+
+    @Option(names = "--plaintext-perm", paramLabel = "OCTAL", defaultValue = "${env:SECRET_RUN_PLAINTEXT_PERM:-0600}",
+            description = {"Mode bits of every plaintext, e.g. 0400, 0440, 0640; no execute bits, nothing writable "
+                    + "by others (default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_PLAINTEXT_PERM."})
+    String plaintextPerm;
+
+    @Option(names = "--on-tamper", paramLabel = "ACTION", defaultValue = "${env:SECRET_RUN_ON_TAMPER:-stop}",
+            description = {"When a plaintext gets a second hard link (or is moved away) before it is read: stop "
+                    + "(do not start the app, or stop it as on TERM; exit 65) or warn (default: ${DEFAULT-VALUE}).",
+                    "Env: SECRET_RUN_ON_TAMPER."})
+    OnTamper onTamper;
+
     @Option(names = "--mode", paramLabel = "MODE", defaultValue = "${env:SECRET_RUN_MODE:-file}",
             description = {"file: a regular file deleted on first access; fifo: a named pipe that serves the "
                     + "content once to its first reader, for apps that read it once from start to end "
@@ -117,6 +149,9 @@ public final class Main implements Callable<Integer> {
             description = "The app to run, with its arguments. Put -- before it when it starts with a dash.")
     List<String> command;
 
+    @Spec
+    CommandSpec commandSpec;
+
     @Override
     public Integer call() throws SecretRunException {
         StartupTimer.mark("parse");
@@ -130,11 +165,48 @@ public final class Main implements Callable<Integer> {
             throw SecretRunException.usage("--plaintext-dir applies to --mode file only (a FIFO holds no data on "
                     + "any file system)");
         }
-        LaunchOptions options = new LaunchOptions(encrypted, plaintextPath(encrypted, plaintext),
-                passphrase.source(), passphrase.hiddenVariables(), deleteOn, readTimeout, maxSize.bytes, command,
-                supervision.supervision(),
-                linked ? Optional.of(plaintextDir) : Optional.empty(), requireTmpfs, mode);
+        LaunchOptions options = new LaunchOptions(secrets(linked), passphrase.source(),
+                passphrase.hiddenVariables(), readTimeout, maxSize.bytes, command, supervision.supervision(),
+                requireTmpfs, onTamper);
         return new Launch(options).run();
+    }
+
+    /**
+     * The secrets of this launch: the {@code --secret} entries (or SECRET_RUN_SECRETS), and {@code -i}/{@code -o}:
+     * without --secret they, with their defaults, are the one secret; with it, only an explicit -i (command line or
+     * SECRET_RUN_ENCRYPTED) adds one.
+     */
+    private List<SecretSpec> secrets(boolean linked) throws SecretRunException {
+        Optional<String> owner = plaintextOwner == null || plaintextOwner.isEmpty() ? Optional.empty()
+                : Optional.of(plaintextOwner);
+        Optional<TargetUser> user = supervision.supervision().user().isPresent()
+                ? Optional.of(TargetUser.resolve(supervision.supervision().user().get())) : Optional.empty();
+        SecretSpecs.Defaults defaults = new SecretSpecs.Defaults(mode, deleteOn, owner, "--plaintext-owner",
+                SecretSpecs.perm(plaintextPerm, "--plaintext-perm"), linked ? Optional.of(plaintextDir)
+                : Optional.empty(), user, true);
+        List<SecretSpecs.Entry> entries = new ArrayList<>();
+        CommandLine.ParseResult parsed = commandSpec.commandLine().getParseResult();
+        if (parsed != null && parsed.hasMatchedOption("--secret")) {
+            secretSpecs.forEach(spec -> entries.add(SecretSpecs.fromOption(spec)));
+        } else if (secretSpecs != null) {
+            for (String value : secretSpecs) {
+                entries.addAll(SecretSpecs.fromEnvironment(value));
+            }
+        }
+        List<SecretSpec> specs = new ArrayList<>();
+        boolean explicitIn = parsed != null && parsed.hasMatchedOption("--encrypted")
+                || !System.getenv().getOrDefault("SECRET_RUN_ENCRYPTED", "").isEmpty();
+        if (entries.isEmpty() || explicitIn) {
+            specs.add(SecretSpecs.single(encrypted, plaintextPath(encrypted, plaintext), defaults));
+        } else if (plaintext != null) {
+            throw SecretRunException.usage("-o/--plaintext " + plaintext + " needs an explicit -i when --secret is "
+                    + "given (or give out= in the --secret entry)");
+        }
+        for (SecretSpecs.Entry entry : entries) {
+            specs.add(SecretSpecs.parse(entry, defaults));
+        }
+        SecretSpecs.requireDistinctOutputs(specs);
+        return specs;
     }
 
     /** The explicit plaintext path, or the encrypted path without its encryption suffix. */

@@ -2,7 +2,6 @@ package io.secretrun.launch;
 
 import io.secretrun.error.ExitCode;
 import io.secretrun.error.SecretRunException;
-import io.secretrun.secret.SecretBytes;
 
 /**
  * Runs the launch's decryption steps (read the file, check the plaintext's place, take the passphrase, decrypt and
@@ -13,31 +12,31 @@ import io.secretrun.secret.SecretBytes;
  * <p>Exactly one owner of the plaintext at any time: {@link #await} transfers it to the caller; {@link #abandon}
  * (the launch failed elsewhere) wipes it, now if it is ready, or when the thread finishes.
  */
-final class BackgroundDecryption {
+final class BackgroundDecryption<T extends AutoCloseable> {
     /** The decryption steps; returns the verified plaintext, which the receiver closes (wipes). */
     @FunctionalInterface
-    interface Steps {
-        SecretBytes run() throws SecretRunException;
+    interface Steps<T> {
+        T run() throws SecretRunException;
     }
 
     private final Thread thread;
-    private SecretBytes result;
+    private T result;
     private Throwable failure;
     private boolean done;
     private boolean abandoned;
 
-    private BackgroundDecryption(Steps steps) {
+    private BackgroundDecryption(Steps<T> steps) {
         this.thread = Thread.ofPlatform().name("secret-run-decrypt").daemon(true).unstarted(() -> run(steps));
     }
 
-    static BackgroundDecryption start(Steps steps) {
-        BackgroundDecryption d = new BackgroundDecryption(steps);
+    static <T extends AutoCloseable> BackgroundDecryption<T> start(Steps<T> steps) {
+        BackgroundDecryption<T> d = new BackgroundDecryption<>(steps);
         d.thread.start();
         return d;
     }
 
-    private void run(Steps steps) {
-        SecretBytes value = null;
+    private void run(Steps<T> steps) {
+        T value = null;
         Throwable error = null;
         try {
             value = steps.run();
@@ -47,7 +46,7 @@ final class BackgroundDecryption {
         synchronized (this) {
             if (abandoned) {
                 if (value != null) {
-                    value.close();
+                    closeQuietly(value);
                 }
             } else {
                 result = value;
@@ -59,7 +58,7 @@ final class BackgroundDecryption {
     }
 
     /** Waits for the steps and returns the plaintext (now the caller's to close), or throws what they threw. */
-    synchronized SecretBytes await() throws SecretRunException {
+    synchronized T await() throws SecretRunException {
         boolean interrupted = false;
         try {
             while (!done) {
@@ -86,7 +85,7 @@ final class BackgroundDecryption {
         if (failure != null) {
             throw new SecretRunException(ExitCode.SOFTWARE, "decryption failed: " + failure);
         }
-        SecretBytes plaintext = result;
+        T plaintext = result;
         result = null;
         return plaintext;
     }
@@ -95,8 +94,16 @@ final class BackgroundDecryption {
     synchronized void abandon() {
         abandoned = true;
         if (result != null) {
-            result.close();
+            closeQuietly(result);
             result = null;
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable value) {
+        try {
+            value.close();
+        } catch (Exception e) {
+            // wiping memory does not fail; nothing to report
         }
     }
 }

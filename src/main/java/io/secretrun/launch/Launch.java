@@ -1,11 +1,13 @@
 package io.secretrun.launch;
 
+import io.secretrun.deliver.DeliveredSecret;
+import io.secretrun.deliver.OnTamper;
 import io.secretrun.error.ExitCode;
 import io.secretrun.error.SecretRunException;
 import io.secretrun.linux.ControllingTerminal;
+import io.secretrun.linux.Libc;
 import io.secretrun.log.StartupTimer;
-import io.secretrun.openpgp.SymmetricDecryptor;
-import io.secretrun.place.Placement;
+import io.secretrun.openpgp.DerivedKeys;
 import io.secretrun.place.Storage;
 import io.secretrun.process.Child;
 import io.secretrun.process.CommandResolver;
@@ -14,76 +16,80 @@ import io.secretrun.process.SignalRelay;
 import io.secretrun.process.TargetUser;
 import io.secretrun.process.UserSwitch;
 import io.secretrun.secret.SecretBytes;
-import io.secretrun.watch.FifoServer;
 import io.secretrun.watch.ReadOnceWatcher;
 import io.secretrun.watch.ReadOnceWatcher.Reason;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The launch, top to bottom: check the command (and the plaintext's storage), take the passphrase, decrypt and
- * verify in memory, write the plaintext (a file, a link to a file in {@code --plaintext-dir}, or with
- * {@code --mode fifo} a named pipe served once), arm the read-once watcher (or start the FIFO's writer), switch user
- * if asked, run the app, and remove the plaintext on every way out. Meanwhile, as PID 1 (or subreaper), reap
- * orphans and relay signals.
+ * The launch, top to bottom: check the command (and the plaintexts' storage), read every encrypted file and check
+ * every plaintext's place, take the passphrase, decrypt and verify every secret in memory, write them all (files,
+ * links to files in {@code --plaintext-dir}, or named pipes served once), arm their read-once watchers (or start the
+ * FIFO writers), switch user if asked, run the app, and remove every plaintext on every way out. Meanwhile, as
+ * PID 1 (or subreaper), reap orphans and relay signals. Each secret's own steps are {@link DeliveredSecret}'s.
  *
- * <p>Fail closed: until the child runs, any error ends the launch with a {@link SecretRunException}, the child never
- * starts and no plaintext is left. Signals are caught from the start, so a stop request during decryption or
- * writing also leaves nothing behind.
+ * <p>All or nothing, and fail closed: until the child runs, any error (in any one secret) ends the launch with a
+ * {@link SecretRunException}, the child never starts and no plaintext is left. Nothing is written before every
+ * secret is verified. Signals are caught from the start, so a stop request during decryption or writing also
+ * leaves nothing behind.
  */
 public final class Launch {
     private static final Logger LOG = LoggerFactory.getLogger(Launch.class);
 
     private final LaunchOptions options;
-    private final Placement placement;
-    /** Guards the plaintext's life: placement, watcher, child and stop requests all go through this lock. */
+    private final List<DeliveredSecret> secrets;
+    /** Guards the plaintexts' life: placement, watchers, child and stop requests all go through this lock. */
     private final Object lock = new Object();
-    private boolean plaintextWritten;
-    private ReadOnceWatcher watcher;
-    private FifoServer fifo;
     private Child child;
+    /** A plaintext got a second link or was moved away with --on-tamper stop: the launch ends with 65. */
+    private volatile boolean tampered;
 
     public Launch(LaunchOptions options) {
         this.options = options;
-        this.placement = Placement.of(options.plaintext(), options.plaintextDir());
+        this.secrets = options.secrets().stream()
+                .map(spec -> new DeliveredSecret(spec, options.readTimeout())).toList();
     }
 
     /** Runs the launch and returns the child's exit code (128+N if signal N ended it). */
     public int run() throws SecretRunException {
-        // 1. A missing command, or a --user that cannot work, must fail before a secret is touched.
-        CommandResolver.resolve(options.command().getFirst(), System.getenv("PATH"));
-        TargetUser user = options.supervision().user().isPresent()
-                ? TargetUser.resolve(options.supervision().user().get()) : null;
+        // 1. A missing command, or a --user that cannot work, must fail before a secret is touched (our own
+        //    leftovers go then: no later launch step would replace them).
+        TargetUser user;
+        try {
+            CommandResolver.resolve(options.command().getFirst(), System.getenv("PATH"));
+            user = options.supervision().user().isPresent()
+                    ? TargetUser.resolve(options.supervision().user().get()) : null;
+        } catch (SecretRunException e) {
+            secrets.forEach(DeliveredSecret::removeLeftoverQuietly);
+            throw e;
+        }
         if (user != null) {
-            UserSwitch.check(user, options.plaintext());
-            if (placement.linked()) {
-                UserSwitch.check(user, placement.file());
+            for (DeliveredSecret secret : secrets) {
+                UserSwitch.check(user, secret.spec().plaintext());
+                if (secret.linked()) {
+                    UserSwitch.check(user, secret.file());
+                }
             }
         }
         // ... and so must plaintext storage that is not in memory, with --require-tmpfs (else: a warning). A FIFO's
         //     content never reaches a file system.
-        if (!fifoMode()) {
-            Storage.check(placement.storageDirectory(), options.requireTmpfs());
+        Set<Path> checked = new HashSet<>();
+        for (DeliveredSecret secret : secrets) {
+            if (!secret.fifo() && checked.add(secret.storageDirectory())) {
+                Storage.check(secret.storageDirectory(), options.requireTmpfs(), !secret.linked());
+            }
         }
         StartupTimer.mark("command-check");
 
-        // 2. Decryption starts now, on its own thread and in its old order (read the file, check the plaintext's
-        //    place, take the passphrase, decrypt and verify in memory), while this thread does step 3: the S2K's
-        //    hashing overlaps the binding of native calls. Nothing is written before both are done.
-        BackgroundDecryption decryption = BackgroundDecryption.start(() -> {
-            byte[] message = EncryptedFile.read(options.encrypted(), options.maxPlaintextBytes());
-            if (fifoMode()) {
-                FifoServer.prepare(options.plaintext());
-            } else {
-                placement.prepare();
-            }
-            StartupTimer.mark("read-input");
-            return decrypt(message);
-        });
+        // 2. Decryption starts now, on its own thread and in its old order (read every file, check every
+        //    plaintext's place, take the passphrase once, decrypt and verify every secret in memory), while this
+        //    thread does step 3: the S2K's hashing overlaps the binding of native calls. Nothing is written before
+        //    both are done, and not before every secret is verified.
+        BackgroundDecryption<Decrypted> decryption = BackgroundDecryption.start(this::readAndDecrypt);
         boolean handedOver = false;
         try {
             // 3. From here on, TERM/INT/HUP remove whatever plaintext exists; later they also reach the child.
@@ -94,30 +100,35 @@ public final class Launch {
             Pid1.takeOverReaping();
             StartupTimer.mark("signals+reaping");
             Child.prepare(); // bind the native calls now, not while the plaintext waits on disk for the app
-            if (!fifoMode()) {
-                ReadOnceWatcher.prepare(placement.file().toAbsolutePath().getParent());
-            }
+            secrets.stream().filter(s -> !s.fifo()).findFirst()
+                    .ifPresent(s -> ReadOnceWatcher.prepare(s.file().toAbsolutePath().getParent()));
             StartupTimer.mark("spawn-prepare");
 
             try {
-                // 4-5. The verified plaintext, then placement: the secret is in memory only until placed.
-                SecretBytes decrypted = decryption.await();
+                // 4-5. Every plaintext verified, then placed: each is in memory only until placed.
+                decryption.await();
                 handedOver = true;
-                try (SecretBytes plaintext = decrypted) {
-                    StartupTimer.mark("decrypt");
-                    LOG.info("decrypted {} ({} bytes, integrity verified)", options.encrypted().getFileName(),
-                            plaintext.length());
-                    place(plaintext, user);
+                StartupTimer.mark("decrypt");
+                synchronized (lock) {
+                    for (DeliveredSecret secret : secrets) {
+                        secret.place();
+                    }
                 }
                 StartupTimer.mark("write");
 
-                // 6-7. Watch for the first reader, become the app's user for good (if asked), then start the app.
-                arm();
+                // 6-7. Watch each for its first reader, become the app's user for good (if asked), then start the
+                //      app, unless a plaintext was tampered with meanwhile.
+                synchronized (lock) {
+                    for (DeliveredSecret secret : secrets) {
+                        secret.watch(options.onTamper(), this::onTamper);
+                    }
+                }
                 StartupTimer.mark("arm-watcher");
                 if (user != null) {
                     UserSwitch.drop(user);
                 }
                 synchronized (lock) {
+                    failIfTampered();
                     child = Child.start(options.command(), options.hiddenVariables(),
                             options.supervision().signalGroup());
                 }
@@ -138,6 +149,10 @@ public final class Launch {
         removePlaintext(Reason.CHILD_EXITED);
         LOG.info("{} exited with {}", child.name(), describeStatus(status));
         child.stopGroup(options.supervision().killGrace());
+        if (tampered) {
+            LOG.error("a plaintext was tampered with while the app ran (see above); exit code 65");
+            return ExitCode.DATA_ERROR.code();
+        }
         int exitCode = options.supervision().remap(status);
         if (exitCode != status) {
             LOG.info("exit code {} remapped to {}", status, exitCode);
@@ -145,77 +160,86 @@ public final class Launch {
         return exitCode;
     }
 
-    private SecretBytes decrypt(byte[] message) throws SecretRunException {
-        try (SecretBytes passphrase = options.passphrase().read()) {
-            StartupTimer.mark("passphrase");
-            return SymmetricDecryptor.decrypt(message, passphrase, options.maxPlaintextBytes());
+    /** The secrets decrypted in memory; closing it wipes what was not placed. */
+    private record Decrypted(List<DeliveredSecret> secrets) implements AutoCloseable {
+        @Override
+        public void close() {
+            secrets.forEach(DeliveredSecret::wipe);
         }
     }
 
     /**
-     * Writes the plaintext under the lock, so a stop request either comes before (nothing written) or after; with
-     * {@code --user}, gives it to that user.
+     * Step 2, on the decryption thread: every encrypted file read and every place checked (a missing file also
+     * removes our own leftovers), then one passphrase and, per distinct S2K, one key derivation for all secrets.
      */
-    private void place(SecretBytes plaintext, TargetUser user) throws SecretRunException {
-        if (fifoMode()) {
-            synchronized (lock) {
-                fifo = FifoServer.create(options.plaintext(), plaintext, options.readTimeout());
-                if (user != null) {
-                    UserSwitch.chown(fifo.path(), user);
+    private Decrypted readAndDecrypt() throws SecretRunException {
+        Decrypted decrypted = new Decrypted(secrets);
+        try {
+            for (DeliveredSecret secret : secrets) {
+                byte[] message;
+                try {
+                    message = EncryptedFile.read(secret.spec().encrypted(), options.maxPlaintextBytes());
+                } catch (SecretRunException e) {
+                    if (e.exitCode() == ExitCode.NO_INPUT) {
+                        secrets.forEach(DeliveredSecret::removeLeftoverQuietly);
+                    }
+                    throw e;
+                }
+                secret.prepare(message);
+            }
+            StartupTimer.mark("read-input");
+            try (SecretBytes passphrase = options.passphrase().read(); DerivedKeys keys = new DerivedKeys()) {
+                StartupTimer.mark("passphrase");
+                for (DeliveredSecret secret : secrets) {
+                    secret.decrypt(passphrase, keys, options.maxPlaintextBytes());
+                }
+                if (secrets.size() > 1) {
+                    LOG.debug("{} secrets, {} key derivations", secrets.size(), keys.derivations());
                 }
             }
-            LOG.info("made FIFO {} (mode 0600, serves the content once)", options.plaintext());
-            return;
-        }
-        synchronized (lock) {
-            placement.write(plaintext);
-            plaintextWritten = true;
-            if (user != null) {
-                UserSwitch.chown(placement.file(), user);
-            }
-        }
-        String deleteOn = options.deleteOn().name().toLowerCase(java.util.Locale.ROOT);
-        if (placement.linked()) {
-            LOG.info("wrote {} (mode 0600, deleted on first {}), linked from {}", placement.file(), deleteOn,
-                    placement.target());
-        } else {
-            LOG.info("wrote {} (mode 0600, deleted on first {})", options.plaintext(), deleteOn);
+            return decrypted;
+        } catch (SecretRunException | RuntimeException | Error e) {
+            decrypted.close();
+            throw e;
         }
     }
 
-    private void arm() throws SecretRunException {
-        synchronized (lock) {
-            if (fifo != null) {
-                fifo.start();
-                return;
-            }
-            try {
-                watcher = ReadOnceWatcher.arm(placement.file(), options.deleteOn(), options.readTimeout(),
-                        placement::removeLink);
-            } catch (IOException e) {
-                if (!Files.exists(placement.file(), LinkOption.NOFOLLOW_LINKS)) {
-                    // not our bug: something removed the file or its directory between writing and watching
-                    // (the watcher fails with ENOENT on the directory, the file or the watch)
-                    throw SecretRunException.cantCreate("the plaintext " + placement.file() + " disappeared "
-                            + "before the app started (was its directory removed?); not starting the app");
-                }
-                throw new SecretRunException(ExitCode.SOFTWARE, "cannot watch " + placement.file() + ": "
-                        + e.getMessage());
-            }
-        }
-    }
-
-    /** Removes the plaintext if it still exists: through the watcher once armed, directly before that. */
+    /** Removes every plaintext that still exists: through its watcher once armed, directly before that. */
     private void removePlaintext(Reason reason) {
         synchronized (lock) {
-            if (watcher != null) {
-                watcher.deleteNow(reason);
-            } else if (fifo != null) {
-                fifo.deleteNow(reason);
-            } else if (plaintextWritten) {
-                placement.removeQuietly();
-                plaintextWritten = false;
+            for (DeliveredSecret secret : secrets) {
+                secret.remove(reason);
             }
+        }
+    }
+
+    /**
+     * A watcher saw a second hard link to its plaintext, or the plaintext moved away (it has logged the error).
+     * With --on-tamper stop: the app does not start, or is stopped as on TERM, and the launch ends with 65. Runs
+     * on a thread of its own: the watcher that calls must not wait for the launch's lock.
+     */
+    private void onTamper(String what) {
+        if (options.onTamper() != OnTamper.STOP) {
+            return;
+        }
+        Thread.ofPlatform().name("secret-run-tamper").daemon(true).start(() -> {
+            Child target;
+            synchronized (lock) {
+                tampered = true;
+                target = child;
+            }
+            LOG.error("{}: stopping (--on-tamper stop)", what);
+            removePlaintext(Reason.STOPPED);
+            if (target != null) {
+                target.signal(Libc.SIGTERM);
+            }
+        });
+    }
+
+    private void failIfTampered() throws SecretRunException {
+        if (tampered) {
+            throw new SecretRunException(ExitCode.DATA_ERROR, "a plaintext was tampered with before the app started "
+                    + "(see above); not starting the app (--on-tamper stop)");
         }
     }
 
@@ -242,10 +266,6 @@ public final class Launch {
             removePlaintext(Reason.STOPPED);
         }
         target.signal(signal);
-    }
-
-    private boolean fifoMode() {
-        return options.mode() == PlaintextMode.FIFO;
     }
 
     private static String describeStatus(int status) {

@@ -1,55 +1,55 @@
 package io.secretrun.launch;
 
+import io.secretrun.deliver.OnTamper;
+import io.secretrun.deliver.SecretSpec;
 import io.secretrun.process.Supervision;
 import io.secretrun.secret.PassphraseSource;
-import io.secretrun.watch.DeleteOn;
-import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 
 /**
  * Everything a launch needs, already validated by the CLI.
  *
+ * @param secrets         the secrets to deliver, at least one, each with its own path (all opened by one passphrase)
  * @param hiddenVariables environment variables the child must not inherit (the passphrase variable)
- * @param readTimeout     how long the plaintext may wait for its first reader; {@link Duration#ZERO} = no limit
+ * @param readTimeout     how long each plaintext may wait for its first reader; {@link Duration#ZERO} = no limit
  * @param supervision     PID 1 duties: signal group, kill grace, exit code remapping, user switch
- * @param plaintextDir    where the plaintext's bytes go when the target is to be a link to them
- * @param requireTmpfs    refuse (73) when the plaintext's storage is not tmpfs or ramfs
- * @param mode            a file deleted on first access, or a FIFO served once
+ * @param requireTmpfs    refuse (73) when a plaintext's storage is not tmpfs or ramfs
+ * @param onTamper        what a second hard link to (or a move of) a plaintext makes the launch do
  */
 public record LaunchOptions(
-        Path encrypted,
-        Path plaintext,
+        List<SecretSpec> secrets,
         PassphraseSource passphrase,
         Set<String> hiddenVariables,
-        DeleteOn deleteOn,
         Duration readTimeout,
         long maxPlaintextBytes,
         List<String> command,
         Supervision supervision,
-        Optional<Path> plaintextDir,
         boolean requireTmpfs,
-        PlaintextMode mode) {
+        OnTamper onTamper) {
 
     public LaunchOptions {
-        Objects.requireNonNull(encrypted);
-        Objects.requireNonNull(plaintext);
+        secrets = List.copyOf(secrets);
+        if (secrets.isEmpty()) {
+            throw new IllegalArgumentException("no secret");
+        }
+        Set<java.nio.file.Path> outs = new HashSet<>();
+        for (SecretSpec s : secrets) {
+            if (!outs.add(s.plaintext().toAbsolutePath().normalize())) {
+                throw new IllegalArgumentException("two secrets with the plaintext path " + s.plaintext());
+            }
+        }
         Objects.requireNonNull(passphrase);
         hiddenVariables = Set.copyOf(hiddenVariables);
-        Objects.requireNonNull(deleteOn);
         Objects.requireNonNull(readTimeout);
         command = List.copyOf(command);
         if (command.isEmpty()) {
             throw new IllegalArgumentException("no command");
         }
         Objects.requireNonNull(supervision);
-        Objects.requireNonNull(plaintextDir);
-        Objects.requireNonNull(mode);
-        if (mode == PlaintextMode.FIFO && plaintextDir.isPresent()) {
-            throw new IllegalArgumentException("--plaintext-dir applies to --mode file only");
-        }
+        Objects.requireNonNull(onTamper);
     }
 }

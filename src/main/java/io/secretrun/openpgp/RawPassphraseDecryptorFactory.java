@@ -38,11 +38,19 @@ final class RawPassphraseDecryptorFactory extends PBEDataDecryptorFactory implem
     /** Keys we derived and handed to Bouncy Castle; wiped on close. Its own copies are out of our reach. */
     private final List<byte[]> derived = new ArrayList<>();
 
+    /** Shared across the secrets of one launch; null: derive every key afresh. */
+    private final DerivedKeys cache;
+
     RawPassphraseDecryptorFactory(SecretBytes passphrase) {
+        this(passphrase, null);
+    }
+
+    RawPassphraseDecryptorFactory(SecretBytes passphrase, DerivedKeys cache) {
         // The char[] passphrase of the superclass is never used: we override the only method that reads it.
         super(new char[0], new BcPGPDigestCalculatorProvider());
         this.passphrase = passphrase;
         this.delegate = new BcPBEDataDecryptorFactory(new char[0], new BcPGPDigestCalculatorProvider());
+        this.cache = cache;
     }
 
     @Override
@@ -51,7 +59,8 @@ final class RawPassphraseDecryptorFactory extends PBEDataDecryptorFactory implem
         if (keyLength < 0) {
             throw new UnsupportedInput("unsupported cipher algorithm " + keyAlgorithm);
         }
-        byte[] key = S2kDeriver.deriveKey(s2k, passphrase.array(), passphrase.length(), keyLength);
+        byte[] key = cache != null ? cache.derive(s2k, passphrase.array(), passphrase.length(), keyLength)
+                : S2kDeriver.deriveKey(s2k, passphrase.array(), passphrase.length(), keyLength);
         derived.add(key);
         return key;
     }

@@ -56,6 +56,15 @@ public final class SymmetricDecryptor {
      */
     public static SecretBytes decrypt(byte[] message, SecretBytes passphrase, long maxPlaintextBytes)
             throws SecretRunException {
+        return decrypt(message, passphrase, maxPlaintextBytes, null);
+    }
+
+    /**
+     * {@link #decrypt(byte[], SecretBytes, long)}, taking keys from {@code keys} (and adding to it) when not null:
+     * the secrets of one launch that share S2K parameters pay one key derivation.
+     */
+    public static SecretBytes decrypt(byte[] message, SecretBytes passphrase, long maxPlaintextBytes,
+            DerivedKeys keys) throws SecretRunException {
         Objects.requireNonNull(message, "message");
         Objects.requireNonNull(passphrase, "passphrase");
         if (maxPlaintextBytes < 0) {
@@ -67,12 +76,12 @@ public final class SymmetricDecryptor {
         long limit = Math.min(maxPlaintextBytes, Integer.MAX_VALUE - 8L);
         SecretBytes plaintext = new SecretBytes((int) Math.min(limit, 64 * 1024));
         boolean decrypting = false;
-        try (RawPassphraseDecryptorFactory keys = new RawPassphraseDecryptorFactory(passphrase)) {
+        try (RawPassphraseDecryptorFactory factory = new RawPassphraseDecryptorFactory(passphrase, keys)) {
             BCPGInputStream outer = BCPGInputStream.wrap(
                     PGPUtil.getDecoderStream(new ByteArrayInputStream(message)));
             PGPEncryptedDataList list = readEncryptedDataList(outer);
             requireIntegrityProtection(list.getEncryptedData());
-            Opened opened = open(list, keys);
+            Opened opened = open(list, factory);
             decrypting = true;
             readSingleLiteral(opened.clear(), plaintext, limit);
             // Only now, with all plaintext read to its end, is the MDC known. AEAD streams check each chunk's

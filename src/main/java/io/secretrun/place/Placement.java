@@ -31,6 +31,9 @@ public final class Placement {
     private final Path file;
     private final Path plaintextDir;
     private volatile boolean linkCreated;
+    /** What prepare() found of ours: a plaintext at the target, or the file a stale link of ours points to. */
+    private boolean leftoverFile;
+    private Path staleLink;
 
     private Placement(Path target, Path file, Path plaintextDir) {
         this.target = target;
@@ -76,44 +79,69 @@ public final class Placement {
     }
 
     /**
-     * Checks that the target (and DIR) can be used and removes what an earlier crashed run left: a plaintext file
-     * at the target, or, when linked, a link at the target that points into DIR (and the file it names).
+     * Checks that the target (and DIR) can be used, before anything is decrypted, and notes what an earlier run
+     * of ours left there (a plaintext file that carries our {@link OwnMark}, or, when linked, a link at the target
+     * into DIR whose file is ours or gone). Anything else at the target ends the launch (73): it is not ours to
+     * delete. Nothing is removed here; {@link #removeLeftovers} does that once the new plaintext is ready.
      */
     public void prepare() throws SecretRunException {
-        if (!linked()) {
-            PlaintextFile.prepare(target);
-            return;
-        }
-        if (!Files.isDirectory(plaintextDir)) {
+        if (linked() && !Files.isDirectory(plaintextDir)) {
             throw SecretRunException.cantCreate("plaintext directory " + plaintextDir + " does not exist");
         }
-        Path stale = staleLinkTarget();
-        if (stale != null) {
+        staleLink = linked() ? staleLinkTarget() : null;
+        if (staleLink == null) {
+            leftoverFile = PlaintextFile.inspect(target) == PlaintextFile.Found.OUR_LEFTOVER;
+        }
+    }
+
+    /** Whether {@link #prepare} found a leftover of ours. */
+    public boolean hasLeftovers() {
+        return staleLink != null || leftoverFile;
+    }
+
+    /** Removes what {@link #prepare} found of ours, if it is still there and still ours. */
+    public void removeLeftovers() throws SecretRunException {
+        if (leftoverFile) {
+            PlaintextFile.removeLeftover(target);
+            leftoverFile = false;
+        }
+        if (staleLink != null) {
             try {
-                Files.delete(target);
-                if (stale.getFileName().toString().startsWith(PREFIX)) {
-                    Files.deleteIfExists(stale);
+                if (target.resolveSibling(Files.readSymbolicLink(target)).normalize().equals(staleLink)) {
+                    Files.delete(target);
                 }
-                LOG.warn("removed stale link {} (to {}) left by an earlier run", target, stale);
+                PlaintextFile.removeLeftover(staleLink);
+                LOG.warn("removed stale link {} (to {}) left by an earlier run", target, staleLink);
+            } catch (NoSuchFileException e) {
+                // gone meanwhile
             } catch (IOException e) {
                 throw SecretRunException.cantCreate("cannot remove stale link " + target + ": "
                         + PlaintextFile.reason(e));
             }
-            return;
+            staleLink = null;
         }
-        PlaintextFile.prepare(target);
     }
 
-    /** Where the link at the target points, when it is a link into DIR; null otherwise (or when there is none). */
+    /**
+     * Where the link at the target points, when it is a link of ours: into DIR, to a name of ours whose file is
+     * proved ours or no longer exists (a dangling link holds no data); null when there is nothing at the target.
+     * Anything else is not ours: 73.
+     */
     private Path staleLinkTarget() throws SecretRunException {
         try {
             BasicFileAttributes attributes =
                     Files.readAttributes(target, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
             if (!attributes.isSymbolicLink()) {
-                return null;
+                return null; // a file or nothing: PlaintextFile.inspect decides
             }
             Path pointsTo = target.resolveSibling(Files.readSymbolicLink(target)).normalize();
-            return plaintextDir.equals(pointsTo.getParent()) ? pointsTo : null;
+            boolean ours = plaintextDir.equals(pointsTo.getParent())
+                    && pointsTo.getFileName().toString().startsWith(PREFIX)
+                    && (!Files.exists(pointsTo, LinkOption.NOFOLLOW_LINKS) || OwnMark.provesOurs(pointsTo));
+            if (!ours) {
+                throw PlaintextFile.notOurs(target);
+            }
+            return pointsTo;
         } catch (NoSuchFileException e) {
             return null;
         } catch (IOException e) {
@@ -123,18 +151,23 @@ public final class Placement {
     }
 
     /**
-     * Writes the plaintext (exclusive create, 0600) and, when linked, then creates the link at the target
-     * (symlink(2) creates exclusively and follows nothing). On failure nothing is left.
+     * Writes the plaintext (see {@link PlaintextFile#create}: mode, owner and our mark set before it has a name)
+     * and, when linked, then creates the link at the target (symlink(2) creates exclusively and follows nothing).
+     * On failure nothing is left.
+     *
+     * @return the file, still open (its identity)
      */
-    public void write(SecretBytes plaintext) throws SecretRunException {
-        PlaintextFile.write(file, plaintext);
+    public WrittenFile write(SecretBytes plaintext, int perm, int uid, int gid) throws SecretRunException {
+        WrittenFile written = PlaintextFile.create(file, plaintext, perm, uid, gid);
         if (!linked()) {
-            return;
+            return written;
         }
         try {
             Files.createSymbolicLink(target, file);
             linkCreated = true;
+            return written;
         } catch (IOException | UnsupportedOperationException e) {
+            written.close();
             PlaintextFile.removeQuietly(file);
             throw SecretRunException.cantCreate("cannot create the link " + target + " to the plaintext: "
                     + (e instanceof IOException io ? PlaintextFile.reason(io) : e.getMessage()));

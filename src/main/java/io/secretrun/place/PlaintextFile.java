@@ -1,6 +1,10 @@
 package io.secretrun.place;
 
 import io.secretrun.error.SecretRunException;
+import io.secretrun.linux.Errno;
+import io.secretrun.linux.ErrnoException;
+import io.secretrun.linux.FileCalls;
+import io.secretrun.linux.Libc;
 import io.secretrun.secret.SecretBytes;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -30,11 +34,20 @@ public final class PlaintextFile {
     private PlaintextFile() {
     }
 
+    /** What {@link #inspect} found at a plaintext path. */
+    public enum Found {
+        /** Nothing: the path is free. */
+        NOTHING,
+        /** A leftover that carries secret-run's proof ({@link OwnMark}): removed once the new plaintext is ready. */
+        OUR_LEFTOVER
+    }
+
     /**
-     * Checks that {@code target} can be created and removes a stale plaintext an earlier crashed run left there.
-     * Refuses symbolic links and anything that is not a regular file: we would not know what we delete.
+     * Checks that {@code target} can be created. A file there is left alone, whatever it is, unless it carries our
+     * proof ({@link OwnMark}): anything else ends the launch (73) before anything is decrypted, since it may be the
+     * user's only copy of their config. Nothing is removed here.
      */
-    public static void prepare(Path target) throws SecretRunException {
+    public static Found inspect(Path target) throws SecretRunException {
         Path parent = target.toAbsolutePath().getParent();
         if (parent == null || !Files.isDirectory(parent)) {
             throw SecretRunException.cantCreate("cannot create plaintext " + target + ": directory " + parent
@@ -44,22 +57,107 @@ public final class PlaintextFile {
         try {
             attributes = Files.readAttributes(target, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         } catch (NoSuchFileException e) {
-            return;
+            return Found.NOTHING;
         } catch (IOException e) {
             throw SecretRunException.cantCreate("cannot inspect plaintext path " + target + ": " + reason(e));
         }
-        if (attributes.isSymbolicLink()) {
-            throw SecretRunException.cantCreate("plaintext path " + target + " is a symbolic link; refusing to "
-                    + "write through it (remove it if it is yours)");
+        if (attributes.isRegularFile() && OwnMark.provesOurs(target)) {
+            return Found.OUR_LEFTOVER;
         }
-        if (!attributes.isRegularFile()) {
-            throw SecretRunException.cantCreate("plaintext path " + target + " exists and is not a regular file");
+        throw notOurs(target);
+    }
+
+    /** The one line for a path that holds something we did not write. */
+    public static SecretRunException notOurs(Path target) {
+        return SecretRunException.cantCreate(target + " exists and was not written by secret-run; move it away");
+    }
+
+    /** Removes our own leftover at {@code target}, if it is still there and still proved ours. */
+    public static void removeLeftover(Path target) throws SecretRunException {
+        if (!OwnMark.provesOurs(target)) {
+            return;
         }
         try {
-            Files.delete(target);
-            LOG.warn("removed stale plaintext {} left by an earlier run", target);
+            Files.deleteIfExists(target);
+            LOG.warn("removed the plaintext {} an earlier run of secret-run left", target);
         } catch (IOException e) {
-            throw SecretRunException.cantCreate("cannot remove stale plaintext " + target + ": " + reason(e));
+            throw SecretRunException.cantCreate("cannot remove the plaintext " + target + " an earlier run left: "
+                    + reason(e));
+        }
+    }
+
+    /**
+     * Creates the plaintext at {@code target} through an unnamed file: {@code O_TMPFILE} in the target's directory,
+     * then, on the descriptor, the mode {@code perm}, the owner (when {@code uid} is not -1), our mark and the
+     * content; only then linkat(2) gives it its name, exclusively (an existing name is never replaced). So nobody
+     * sees it with another owner or mode, or half-written. Where the file system has no {@code O_TMPFILE}, the file
+     * is created exclusively under its name with mode 0000 and set up the same way before it is filled.
+     *
+     * @return the file, still open: its identity for the watcher; the caller closes it
+     */
+    public static WrittenFile create(Path target, SecretBytes plaintext, int perm, int uid, int gid)
+            throws SecretRunException {
+        Path absolute = target.toAbsolutePath();
+        String subject = absolute.toString();
+        int fd = FileCalls.openatOrErrno(Libc.AT_FDCWD, absolute.getParent(),
+                FileCalls.O_TMPFILE | FileCalls.O_WRONLY | FileCalls.O_CLOEXEC, 0);
+        boolean named = false;
+        if (fd == -FileCalls.EOPNOTSUPP || fd == -Errno.EISDIR) {
+            fd = FileCalls.openatOrErrno(Libc.AT_FDCWD, absolute, FileCalls.O_CREAT | FileCalls.O_EXCL
+                    | FileCalls.O_WRONLY | FileCalls.O_NOFOLLOW | FileCalls.O_NOCTTY | FileCalls.O_CLOEXEC, 0);
+            named = true;
+        }
+        if (fd < 0) {
+            throw SecretRunException.cantCreate("cannot create plaintext " + target + ": "
+                    + (-fd == Errno.EEXIST ? "it was created by someone else meanwhile" : Errno.describe(-fd)));
+        }
+        boolean linked = named;
+        try {
+            FileCalls.fchmod(fd, perm, subject);
+            if (uid != -1) {
+                FileCalls.fchown(fd, uid, gid, subject);
+            }
+            long[] st = FileCalls.fstat(fd, subject);
+            OwnMark.set(fd, st[1], st[2], subject);
+            writeAll(fd, plaintext, subject);
+            FileCalls.fsync(fd, subject);
+            if (!named) {
+                FileCalls.linkDescriptor(fd, absolute);
+                linked = true;
+            }
+            return new WrittenFile(absolute, fd, st[1], st[2]);
+        } catch (ErrnoException e) {
+            try {
+                Libc.close(fd);
+            } catch (ErrnoException ignored) {
+                // released anyway
+            }
+            if (linked) {
+                removeQuietly(absolute);
+            }
+            String why = e.errno() == Errno.EEXIST ? "it was created by someone else meanwhile" : e.getMessage();
+            throw SecretRunException.cantCreate("cannot create plaintext " + target + ": " + why);
+        }
+    }
+
+    private static void writeAll(int fd, SecretBytes plaintext, String subject) throws ErrnoException {
+        // Our own off-heap buffer, wiped below: no JDK buffer ever holds the plaintext.
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment segment = arena.allocate(Math.max(1, plaintext.length()));
+            try {
+                MemorySegment.copy(plaintext.array(), 0, segment, java.lang.foreign.ValueLayout.JAVA_BYTE, 0,
+                        plaintext.length());
+                long offset = 0;
+                while (offset < plaintext.length()) {
+                    long n = Libc.writeOrErrno(fd, segment.asSlice(offset, plaintext.length() - offset));
+                    if (n < 0 && n != -Errno.EINTR) {
+                        throw new ErrnoException("write", subject, (int) -n);
+                    }
+                    offset += Math.max(0, n);
+                }
+            } finally {
+                segment.fill((byte) 0);
+            }
         }
     }
 

@@ -36,6 +36,14 @@ public final class Storage {
      * when the file system cannot be told. A directory that does not exist is left to the placement's own check.
      */
     public static void check(Path directory, boolean require) throws SecretRunException {
+        check(directory, require, true);
+    }
+
+    /**
+     * {@link #check(Path, boolean)}; {@code suggestPlaintextDir}: whether the lines may suggest
+     * {@code --plaintext-dir} (not when it is in use already).
+     */
+    public static void check(Path directory, boolean require, boolean suggestPlaintextDir) throws SecretRunException {
         Kind kind;
         try {
             kind = of(directory);
@@ -50,11 +58,11 @@ public final class Storage {
             LOG.debug("plaintext directory {} is on {}", directory, kind.name());
         } else if (require) {
             throw SecretRunException.cantCreate("--require-tmpfs: plaintext directory " + directory + " is on "
-                    + kind.name() + " storage, not tmpfs or ramfs; mount an in-memory volume there (or use "
-                    + "--plaintext-dir)");
+                    + kind.name() + " storage, not tmpfs or ramfs; mount an in-memory volume there"
+                    + (suggestPlaintextDir ? " (or use --plaintext-dir)" : ""));
         } else {
             LOG.warn("plaintext on {} storage ({}); prefer an in-memory volume (tmpfs, e.g. an emptyDir with medium "
-                    + "Memory) or --plaintext-dir", kind.name(), directory);
+                    + "Memory){}", kind.name(), directory, suggestPlaintextDir ? " or --plaintext-dir" : "");
         }
     }
 

@@ -33,53 +33,63 @@ public record TargetUser(String spec, int uid, int gid, List<Integer> groups) {
         return resolve(spec, Path.of("/etc/passwd"), Path.of("/etc/group"));
     }
 
+    /** As {@link #resolve(String)}, with error lines that name {@code option} (e.g. {@code --plaintext-owner}). */
+    public static TargetUser resolve(String spec, String option) throws SecretRunException {
+        return resolve(spec, Path.of("/etc/passwd"), Path.of("/etc/group"), option);
+    }
+
     static TargetUser resolve(String spec, Path passwdFile, Path groupFile) throws SecretRunException {
+        return resolve(spec, passwdFile, groupFile, "--user");
+    }
+
+    static TargetUser resolve(String spec, Path passwdFile, Path groupFile, String option)
+            throws SecretRunException {
         int colon = spec.indexOf(':');
         String user = colon < 0 ? spec : spec.substring(0, colon);
         String group = colon < 0 ? null : spec.substring(colon + 1);
         if (user.isEmpty() || (group != null && group.isEmpty())) {
-            throw SecretRunException.usage("--user '" + spec + "': expected USER or USER:GROUP (names or numbers)");
+            throw SecretRunException.usage(option + " '" + spec + "': expected USER or USER:GROUP (names or numbers)");
         }
-        List<String[]> passwd = read(passwdFile);
-        List<String[]> groups = read(groupFile);
+        List<String[]> passwd = read(passwdFile, option);
+        List<String[]> groups = read(groupFile, option);
 
         Optional<String[]> entry = isNumber(user)
                 ? passwd.stream().filter(e -> e.length > 3 && e[2].equals(user)).findFirst()
                 : passwd.stream().filter(e -> e.length > 3 && e[0].equals(user)).findFirst();
         if (entry.isEmpty() && !isNumber(user)) {
-            throw SecretRunException.usage("--user: no user named '" + user + "' in " + passwdFile);
+            throw SecretRunException.usage(option + ": no user named '" + user + "' in " + passwdFile);
         }
-        int uid = isNumber(user) ? id(user, spec) : id(entry.get()[2], spec);
+        int uid = isNumber(user) ? id(user, spec, option) : id(entry.get()[2], spec, option);
 
         if (group != null) {
             int gid;
             if (isNumber(group)) {
-                gid = id(group, spec);
+                gid = id(group, spec, option);
             } else {
                 String[] g = groups.stream().filter(e -> e.length > 2 && e[0].equals(group)).findFirst()
-                        .orElseThrow(() -> SecretRunException.usage("--user: no group named '" + group + "' in "
+                        .orElseThrow(() -> SecretRunException.usage(option + ": no group named '" + group + "' in "
                                 + groupFile));
-                gid = id(g[2], spec);
+                gid = id(g[2], spec, option);
             }
             return new TargetUser(spec, uid, gid, List.of(gid));
         }
         if (entry.isEmpty()) {
-            throw SecretRunException.usage("--user: uid " + uid + " has no entry in " + passwdFile
-                    + ", so it has no group; give --user " + uid + ":GID");
+            throw SecretRunException.usage(option + ": uid " + uid + " has no entry in " + passwdFile
+                    + ", so it has no group; give " + option + " " + uid + ":GID");
         }
         String name = entry.get()[0];
-        int gid = id(entry.get()[3], spec);
+        int gid = id(entry.get()[3], spec, option);
         Set<Integer> all = new LinkedHashSet<>();
         all.add(gid);
         for (String[] g : groups) {
             if (g.length > 3 && List.of(g[3].split(",")).contains(name)) {
-                all.add(id(g[2], spec));
+                all.add(id(g[2], spec, option));
             }
         }
         return new TargetUser(spec, uid, gid, new ArrayList<>(all));
     }
 
-    private static List<String[]> read(Path file) throws SecretRunException {
+    private static List<String[]> read(Path file, String option) throws SecretRunException {
         try {
             return Files.readAllLines(file, StandardCharsets.UTF_8).stream()
                     .filter(line -> !line.isBlank() && !line.startsWith("#"))
@@ -88,7 +98,7 @@ public record TargetUser(String spec, int uid, int gid, List<Integer> groups) {
         } catch (NoSuchFileException e) {
             return List.of();
         } catch (IOException e) {
-            throw SecretRunException.usage("--user: cannot read " + file + ": " + e.getMessage());
+            throw SecretRunException.usage(option + ": cannot read " + file + ": " + e.getMessage());
         }
     }
 
@@ -96,7 +106,7 @@ public record TargetUser(String spec, int uid, int gid, List<Integer> groups) {
         return !s.isEmpty() && s.chars().allMatch(c -> c >= '0' && c <= '9');
     }
 
-    private static int id(String s, String spec) throws SecretRunException {
+    private static int id(String s, String spec, String option) throws SecretRunException {
         try {
             long id = Long.parseLong(s);
             if (id < 0 || id >= 0xFFFF_FFFFL) {
@@ -104,7 +114,7 @@ public record TargetUser(String spec, int uid, int gid, List<Integer> groups) {
             }
             return (int) id;
         } catch (NumberFormatException e) {
-            throw SecretRunException.usage("--user '" + spec + "': '" + s + "' is not a valid id");
+            throw SecretRunException.usage(option + " '" + spec + "': '" + s + "' is not a valid id");
         }
     }
 

@@ -3,6 +3,7 @@ package io.secretrun.watch;
 import io.secretrun.error.SecretRunException;
 import io.secretrun.linux.Errno;
 import io.secretrun.linux.ErrnoException;
+import io.secretrun.linux.FileCalls;
 import io.secretrun.linux.Libc;
 import io.secretrun.place.PlaintextFile;
 import io.secretrun.secret.SecretBytes;
@@ -72,8 +73,29 @@ public final class FifoServer {
         this.thread = Thread.ofPlatform().name(THREAD_NAME).daemon(true).unstarted(this::run);
     }
 
-    /** Removes a FIFO an earlier run left at {@code target}; anything else is {@link PlaintextFile#prepare}'s. */
-    public static void prepare(Path target) throws SecretRunException {
+    /**
+     * Checks {@code target} before anything is decrypted: a FIFO there is taken for a leftover of an earlier run (a
+     * FIFO holds no data, so removing one loses nothing; it is removed by {@link #removeLeftover}); anything else
+     * is {@link PlaintextFile#inspect}'s to judge.
+     *
+     * @return whether a leftover (a FIFO, or a plaintext file of ours) is there
+     */
+    public static boolean prepare(Path target) throws SecretRunException {
+        try {
+            Map<String, Object> a = Files.readAttributes(target, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+            if (((Integer) a.get("mode") & Libc.S_IFMT) == S_IFIFO) {
+                return true;
+            }
+        } catch (NoSuchFileException e) {
+            // nothing there
+        } catch (IOException | UnsupportedOperationException e) {
+            // let the general check report it
+        }
+        return PlaintextFile.inspect(target) == PlaintextFile.Found.OUR_LEFTOVER;
+    }
+
+    /** Removes what {@link #prepare} found: a FIFO, or a plaintext file proved ours. */
+    public static void removeLeftover(Path target) throws SecretRunException {
         try {
             Map<String, Object> a = Files.readAttributes(target, "unix:mode", LinkOption.NOFOLLOW_LINKS);
             if (((Integer) a.get("mode") & Libc.S_IFMT) == S_IFIFO) {
@@ -82,11 +104,11 @@ public final class FifoServer {
                 return;
             }
         } catch (NoSuchFileException e) {
-            // nothing there
+            return;
         } catch (IOException | UnsupportedOperationException e) {
-            // let the general check report it
+            throw SecretRunException.cantCreate("cannot remove stale FIFO " + target + ": " + e.getMessage());
         }
-        PlaintextFile.prepare(target);
+        PlaintextFile.removeLeftover(target);
     }
 
     /**
@@ -95,18 +117,44 @@ public final class FifoServer {
      */
     public static FifoServer create(Path target, SecretBytes plaintext, Duration readTimeout)
             throws SecretRunException {
+        return create(target, plaintext, readTimeout, 0600, -1, -1);
+    }
+
+    /**
+     * {@link #create(Path, SecretBytes, Duration)} with mode {@code perm} and, unless {@code uid} is -1, that
+     * owner: made owner-read-only (0400), then opened (read end, non-blocking, no symlink followed) and given its
+     * mode and owner on that descriptor, which is also where its identity comes from; all before the app starts.
+     */
+    public static FifoServer create(Path target, SecretBytes plaintext, Duration readTimeout, int perm, int uid,
+            int gid) throws SecretRunException {
         Path path = target.toAbsolutePath();
         try {
-            Libc.mkfifo(path, 0600);
+            Libc.mkfifo(path, 0400);
         } catch (ErrnoException e) {
             throw SecretRunException.cantCreate("cannot create FIFO " + target + ": " + e.getMessage());
         }
         try {
+            int fd = FileCalls.openatOrErrno(Libc.AT_FDCWD, path, FileCalls.O_RDONLY | FileCalls.O_NONBLOCK
+                    | FileCalls.O_NOFOLLOW | FileCalls.O_NOCTTY | FileCalls.O_CLOEXEC, 0);
+            if (fd < 0) {
+                throw new ErrnoException("open", path.toString(), -fd);
+            }
+            long[] st;
+            try {
+                FileCalls.fchmod(fd, perm, path.toString());
+                if (uid != -1) {
+                    FileCalls.fchown(fd, uid, gid, path.toString());
+                }
+                st = FileCalls.fstat(fd, path.toString());
+            } finally {
+                Libc.close(fd);
+            }
             long[] modeDevIno = statx(path);
-            if (modeDevIno == null || (modeDevIno[0] & Libc.S_IFMT) != S_IFIFO) {
+            if ((st[0] & Libc.S_IFMT) != S_IFIFO || modeDevIno == null || modeDevIno[1] != st[1]
+                    || modeDevIno[2] != st[2]) {
                 throw new IOException("it was replaced meanwhile");
             }
-            return new FifoServer(path, plaintext, readTimeout, new long[] {modeDevIno[1], modeDevIno[2]});
+            return new FifoServer(path, plaintext, readTimeout, new long[] {st[1], st[2]});
         } catch (IOException | RuntimeException e) {
             removeQuietly(path);
             throw SecretRunException.cantCreate("cannot create FIFO " + target + ": " + e.getMessage());
@@ -144,7 +192,11 @@ public final class FifoServer {
             wipe();
         }
         if (first && removed) {
-            LOG.info("{} (FIFO) removed unread: {}", name, describe(reason));
+            if (reason == Reason.STOPPED || reason == Reason.FAILED) {
+                LOG.info("{} (FIFO) removed unread: {}", name, describe(reason));
+            } else {
+                LOG.warn("{} (FIFO) removed unread: {}", name, describe(reason)); // the app probably failed
+            }
         }
     }
 
@@ -157,7 +209,9 @@ public final class FifoServer {
                 if (stop.get() != null) {
                     return; // deleteNow unlinks and logs
                 }
-                fd = Libc.openOrErrno(path, Libc.O_WRONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
+                // never through a symlink, never becoming our controlling terminal: only our FIFO can open here
+                fd = Libc.openOrErrno(path, Libc.O_WRONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC
+                        | FileCalls.O_NOFOLLOW | FileCalls.O_NOCTTY);
                 if (fd >= 0) {
                     break;
                 }

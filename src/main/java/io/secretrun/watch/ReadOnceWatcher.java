@@ -29,6 +29,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
@@ -86,11 +87,13 @@ public final class ReadOnceWatcher implements AutoCloseable {
     /** Events that tell us the path may no longer name the file (IN_UNMOUNT, IN_IGNORED, IN_Q_OVERFLOW always come). */
     private static final int SELF_EVENTS = IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF;
     private static final long JOIN_MILLIS = 2_000;
+    /** How long a child's exit waits for the watcher thread to handle events already queued. */
+    private static final long DRAIN_MILLIS = 500;
     private static final long READY_MILLIS = 5_000;
     private static final int EVENT_INTS = 1024; // 4 KiB of events
     /** Whether the same-file check uses statx(2) (else the JDK's attributes through /proc/self/fd). */
     private static final boolean STATX = Libc.hasStatx();
-    private static final int STATX_MASK = Libc.STATX_TYPE | Libc.STATX_INO;
+    private static final int STATX_MASK = Libc.STATX_TYPE | Libc.STATX_INO | Libc.STATX_NLINK;
     /** Loaded and initialised at arm time: class loading between the event and the unlink cost milliseconds. */
     @SuppressWarnings("unused")
     private static final Trigger[] TRIGGERS = Trigger.values();
@@ -115,7 +118,12 @@ public final class ReadOnceWatcher implements AutoCloseable {
          * When the decision came, the path no longer named the watched file: someone else removed, moved or
          * replaced it. Nothing was deleted.
          */
-        GONE_ALREADY
+        GONE_ALREADY,
+        /**
+         * Someone made a second hard link to the file, or moved it away: a copy of the plaintext may outlive our
+         * deletion. Our name was deleted (if it still named the file) and the launch's {@code --on-tamper} acts.
+         */
+        TAMPERED
     }
 
     /**
@@ -133,7 +141,7 @@ public final class ReadOnceWatcher implements AutoCloseable {
     /** What made the decision: finer than {@link Reason}, for the log line. */
     private enum Trigger {
         OPENED, READ, CLOSED, OVERFLOW, TIMED_OUT, CHILD_EXITED, STOPPED, FAILED, WATCH_FAILED, WATCH_LOST,
-        MOVED, REMOVED, UNMOUNTED
+        MOVED, REMOVED, UNMOUNTED, LINKED
     }
 
     // identity() results
@@ -141,9 +149,14 @@ public final class ReadOnceWatcher implements AutoCloseable {
     private static final int GONE = 1;
     private static final int REPLACED = 2;
     private static final int UNKNOWN = 3;
+    /** The name still names the file, but the file has another link too. */
+    private static final int LINKED = 4;
 
     private final Path path;
+    /** The name the log lines use: the path the app opens (not a hidden file name in --plaintext-dir). */
     private final String name;
+    /** The watched file's own name in its directory. */
+    private final String fileName;
     private final DeleteOn mode;
     private final Duration readTimeout;
     /** O_PATH descriptor of the directory: the file is checked and unlinked relative to it. */
@@ -161,18 +174,25 @@ public final class ReadOnceWatcher implements AutoCloseable {
     private final int wd;
     private final long armedNanos;
     private final AtomicBoolean decided = new AtomicBoolean();
+    /** The watcher thread has read (or is reading) events it has not finished handling. */
+    private volatile boolean handling;
     private final CountDownLatch decidedLatch = new CountDownLatch(1);
     /** Opened once the thread has warmed its event path up and is about to wait: {@link #arm} returns then. */
     private final CountDownLatch readyLatch = new CountDownLatch(1);
     private volatile Outcome outcome;
     /** Set once in {@link #arm}, before the thread starts. */
     private Runnable afterDecision = () -> { };
+    /** Told (after the log line) when the file got a second link or was moved away. */
+    private Consumer<String> onTamper = message -> { };
+    /** A link count above this is a tampering. */
+    private int allowedLinks = 1;
     private final Thread thread;
 
-    private ReadOnceWatcher(Path path, DeleteOn mode, Duration readTimeout, int dirFd, MemorySegment cName,
-            long[] devIno, Inotify inotify, int wd, long armedNanos) {
+    private ReadOnceWatcher(Path path, String name, DeleteOn mode, Duration readTimeout, int dirFd,
+            MemorySegment cName, long[] devIno, Inotify inotify, int wd, long armedNanos) {
         this.path = path;
-        this.name = path.getFileName().toString();
+        this.name = name;
+        this.fileName = path.getFileName().toString();
         this.mode = mode;
         this.readTimeout = readTimeout;
         this.dirFd = dirFd;
@@ -209,7 +229,23 @@ public final class ReadOnceWatcher implements AutoCloseable {
      */
     public static ReadOnceWatcher arm(Path plaintext, DeleteOn mode, Duration readTimeout, Runnable afterDecision)
             throws IOException {
+        return arm(plaintext, null, null, null, 1, mode, readTimeout, afterDecision, message -> { });
+    }
+
+    /**
+     * Watches the file we wrote, by its identity rather than by what its path names now: {@code watchPath} (e.g.
+     * {@code /proc/self/fd/N} of a descriptor from the file's exclusive create) reaches its inode, {@code devIno}
+     * is that inode, and arming fails unless {@code plaintext} names it with one link.
+     *
+     * @param displayName the name the log lines use (the path the app opens, not a hidden file name)
+     * @param allowedLinks the links the file may have (1; more only when a tampering was let pass already)
+     * @param onTamper told, once, after the log line, when a second hard link appears or the file is moved away
+     */
+    public static ReadOnceWatcher arm(Path plaintext, String displayName, Path watchPath, long[] devIno,
+            int allowedLinks, DeleteOn mode, Duration readTimeout, Runnable afterDecision, Consumer<String> onTamper)
+            throws IOException {
         Objects.requireNonNull(afterDecision, "afterDecision");
+        Objects.requireNonNull(onTamper, "onTamper");
         Objects.requireNonNull(plaintext, "plaintext");
         Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(readTimeout, "readTimeout");
@@ -227,15 +263,26 @@ public final class ReadOnceWatcher implements AutoCloseable {
         Inotify inotify = null;
         try {
             MemorySegment cName = Libc.cPath(Arena.ofAuto(), path.getFileName());
-            long[] devIno = statIdentity(path, dirFd, cName);
+            long[] found = statIdentity(path, dirFd, cName);
+            if (devIno != null && (found[0] != devIno[0] || found[1] != devIno[1])) {
+                throw new IOException(path + " no longer names the file secret-run wrote");
+            }
             inotify = Inotify.open();
             long armedNanos = System.nanoTime();
-            int wd = inotify.addWatch(path, mode.mask() | SELF_EVENTS | IN_DONT_FOLLOW);
-            ReadOnceWatcher watcher =
-                    new ReadOnceWatcher(path, mode, readTimeout, dirFd, cName, devIno, inotify, wd, armedNanos);
+            int wd = watchPath == null ? inotify.addWatch(path, mode.mask() | SELF_EVENTS | IN_DONT_FOLLOW)
+                    : inotify.addWatch(watchPath, mode.mask() | SELF_EVENTS); // follows /proc's link to the inode
+            ReadOnceWatcher watcher = new ReadOnceWatcher(path,
+                    displayName == null ? path.getFileName().toString() : displayName, mode, readTimeout, dirFd,
+                    cName, found, inotify, wd, armedNanos);
             watcher.afterDecision = afterDecision;
+            watcher.onTamper = onTamper;
+            watcher.allowedLinks = allowedLinks;
             // The watch is on whatever inode the path named during add_watch: make sure it is the file we checked.
-            if (watcher.identity(watcher.statDecide) != SAME) {
+            int identity = watcher.identity(watcher.statDecide);
+            if (identity == LINKED) {
+                throw new IOException(path + " got a second hard link while arming the watch");
+            }
+            if (identity != SAME) {
                 throw new IOException(path + " was replaced while arming the watch");
             }
             watcher.thread.start();
@@ -398,9 +445,12 @@ public final class ReadOnceWatcher implements AutoCloseable {
             case CHILD_EXITED -> Trigger.CHILD_EXITED;
             case STOPPED -> Trigger.STOPPED;
             case FAILED -> Trigger.FAILED;
-            case OPENED, READ, CLOSED, GONE_ALREADY ->
+            case OPENED, READ, CLOSED, GONE_ALREADY, TAMPERED ->
                     throw new IllegalArgumentException(reason + " is observed, not requested");
         };
+        if (reason == Reason.CHILD_EXITED) {
+            letQueuedEventsDecide();
+        }
         decide(trigger, -1, null);
         stopThread();
         boolean interrupted = false;
@@ -416,6 +466,27 @@ public final class ReadOnceWatcher implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         return outcome;
+    }
+
+    /**
+     * The child has exited: whatever it did to the file is in the event queue already (inotify queues an event
+     * within the system call that causes it). Lets the watcher thread handle those events first, bounded, so an app
+     * that opened the file and exited at once is reported as having opened it, not as "exited before reading".
+     */
+    private void letQueuedEventsDecide() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pollFd = Libc.pollFd(arena, inotify.fd());
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_MILLIS);
+            while (!decided.get() && System.nanoTime() < deadline) {
+                if (!handling && Libc.pollOrErrno(pollFd, 0) <= 0) {
+                    return; // nothing queued and nothing being handled: the child did not touch the file
+                }
+                Thread.onSpinWait();
+                Thread.yield();
+            }
+        } catch (RuntimeException e) {
+            // the check is a courtesy for the log line; the deletion below does not depend on it
+        }
     }
 
     /** {@code deleteNow(STOPPED)}: nothing is left behind, whatever happened before. */
@@ -472,6 +543,7 @@ public final class ReadOnceWatcher implements AutoCloseable {
                 readyLatch.countDown();
             }
             while (true) {
+                handling = true; // before the read: from poll to handled, the events are either queued or in hand
                 long n = inotify.readOrErrno(events);
                 if (n > 0) {
                     long eventNanos = System.nanoTime();
@@ -480,6 +552,7 @@ public final class ReadOnceWatcher implements AutoCloseable {
                     }
                     continue;
                 }
+                handling = false;
                 if (n == 0) {
                     throw new IOException("read from the inotify descriptor returned 0 bytes");
                 }
@@ -542,8 +615,13 @@ public final class ReadOnceWatcher implements AutoCloseable {
                 return true;
             }
             if ((mask & (IN_ATTRIB | IN_MOVE_SELF)) != 0) {
-                // a chmod, a new hard link, a rename, or the last link removed: only the last two matter
-                if (identity(statWatcher) != SAME) {
+                // a chmod, a new hard link, a rename, or the last link removed: all but the chmod matter
+                int identity = identity(statWatcher);
+                if (identity == LINKED) {
+                    decide(Trigger.LINKED, -1, null);
+                    return true;
+                }
+                if (identity != SAME) {
                     decide((mask & IN_MOVE_SELF) != 0 ? Trigger.MOVED : Trigger.REMOVED, -1, null);
                     return true;
                 }
@@ -576,13 +654,16 @@ public final class ReadOnceWatcher implements AutoCloseable {
         if (STATX) {
             int err = Libc.statxOrErrno(dirFd, cName, Libc.AT_SYMLINK_NOFOLLOW, STATX_MASK, buf);
             if (err == 0) {
-                return Libc.statxDev(buf) == fileDev && Libc.statxIno(buf) == fileIno ? SAME : REPLACED;
+                return Libc.statxDev(buf) != fileDev || Libc.statxIno(buf) != fileIno ? REPLACED
+                        : Libc.statxNlink(buf) > allowedLinks ? LINKED : SAME;
             }
             return err == Errno.ENOENT ? GONE : UNKNOWN;
         }
         try {
-            var a = Files.readAttributes(viaDirFd(dirFd, name), "unix:dev,ino", LinkOption.NOFOLLOW_LINKS);
-            return fileDev == (Long) a.get("dev") && fileIno == (Long) a.get("ino") ? SAME : REPLACED;
+            var a = Files.readAttributes(viaDirFd(dirFd, fileName), "unix:dev,ino,nlink",
+                    LinkOption.NOFOLLOW_LINKS);
+            return fileDev != (Long) a.get("dev") || fileIno != (Long) a.get("ino") ? REPLACED
+                    : (Integer) a.get("nlink") > allowedLinks ? LINKED : SAME;
         } catch (NoSuchFileException e) {
             return GONE;
         } catch (IOException | RuntimeException e) {
@@ -634,7 +715,7 @@ public final class ReadOnceWatcher implements AutoCloseable {
         long deleteNanos = -1;
         try {
             identity = identity(statDecide);
-            if (identity == SAME || identity == UNKNOWN) {
+            if (identity == SAME || identity == UNKNOWN || identity == LINKED) {
                 err = Libc.unlinkatOrErrno(dirFd, cName, 0);
                 if (err == 0 && eventNanos >= 0) {
                     deleteNanos = System.nanoTime() - eventNanos;
@@ -662,7 +743,9 @@ public final class ReadOnceWatcher implements AutoCloseable {
         }
         boolean deleted = err == 0;
         long millis = ((eventNanos >= 0 ? eventNanos : System.nanoTime()) - armedNanos) / 1_000_000;
-        Reason reason = identity == GONE || identity == REPLACED ? Reason.GONE_ALREADY : switch (trigger) {
+        boolean tampered = trigger == Trigger.LINKED || trigger == Trigger.MOVED;
+        Reason reason = tampered ? Reason.TAMPERED
+                : identity == GONE || identity == REPLACED ? Reason.GONE_ALREADY : switch (trigger) {
             case OPENED, OVERFLOW -> Reason.OPENED;
             case READ -> Reason.READ;
             case CLOSED -> Reason.CLOSED;
@@ -671,6 +754,7 @@ public final class ReadOnceWatcher implements AutoCloseable {
             case STOPPED -> Reason.STOPPED;
             case FAILED, WATCH_FAILED, WATCH_LOST -> Reason.FAILED;
             case MOVED, REMOVED, UNMOUNTED -> Reason.GONE_ALREADY;
+            case LINKED -> Reason.TAMPERED;
         };
         outcome = new Outcome(reason, millis, deleteNanos, deleted);
         try {
@@ -680,10 +764,19 @@ public final class ReadOnceWatcher implements AutoCloseable {
         } finally {
             decidedLatch.countDown(); // after the log line, so await() callers see it; released even if logging fails
         }
+        if (tampered) {
+            try {
+                onTamper.accept(name + (trigger == Trigger.LINKED ? " got a second hard link"
+                        : " was moved away") + " before it was read");
+            } catch (RuntimeException e) {
+                LOG.error("acting on the tampering with {} failed: {}", name, e.toString());
+            }
+        }
         return true;
     }
 
     private void log(Trigger trigger, int identity, int err, Throwable failure, Outcome o) {
+        boolean tampered = trigger == Trigger.LINKED || trigger == Trigger.MOVED;
         String what = switch (trigger) {
             case OPENED -> name + " opened after " + o.millisSinceArmed() + " ms";
             case READ -> name + " read after " + o.millisSinceArmed() + " ms";
@@ -692,12 +785,15 @@ public final class ReadOnceWatcher implements AutoCloseable {
             case OVERFLOW -> "the inotify queue overflowed " + o.millisSinceArmed()
                     + " ms after watching " + name + " began; counted as an open";
             case TIMED_OUT -> name + " not read within " + human(readTimeout);
+            case LINKED -> name + " got a second hard link after " + o.millisSinceArmed() + " ms: a copy of the "
+                    + "plaintext may outlive its deletion (someone may be stealing it)";
             case CHILD_EXITED -> "child exited before reading " + name;
             case STOPPED -> "stopping before " + name + " was read";
             case FAILED -> "launch failed before " + name + " was read";
             case WATCH_FAILED -> "watching " + name + " failed (" + failure + ")";
             case WATCH_LOST -> "the kernel dropped the watch on " + name;
-            case MOVED -> name + " was moved away by someone else after " + o.millisSinceArmed() + " ms";
+            case MOVED -> name + " was moved away by someone else after " + o.millisSinceArmed() + " ms: the "
+                    + "plaintext may outlive its deletion (someone may be stealing it)";
             case REMOVED -> name + " was removed by someone else after " + o.millisSinceArmed() + " ms";
             case UNMOUNTED -> "the file system holding " + name + " was unmounted";
         };
@@ -705,8 +801,8 @@ public final class ReadOnceWatcher implements AutoCloseable {
             what += " (" + failure + ")";
         }
         Level level = switch (trigger) {
-            case OVERFLOW, WATCH_LOST, MOVED, REMOVED, UNMOUNTED -> Level.WARN;
-            case WATCH_FAILED -> Level.ERROR;
+            case OVERFLOW, WATCH_LOST, REMOVED, UNMOUNTED, TIMED_OUT, CHILD_EXITED -> Level.WARN;
+            case WATCH_FAILED, LINKED, MOVED -> Level.ERROR;
             default -> Level.INFO;
         };
         String result;
@@ -717,14 +813,14 @@ public final class ReadOnceWatcher implements AutoCloseable {
                             ? "deleted it (fail closed)" : "deleted";
         } else if (identity == REPLACED) {
             result = "the path now names another file, left in place";
-            level = Level.WARN;
+            level = tampered ? Level.ERROR : Level.WARN;
         } else if (identity == GONE) {
             result = switch (trigger) {
                 case MOVED -> "its new location is unknown, so it was not deleted";
                 case REMOVED, UNMOUNTED -> "nothing to delete";
                 default -> "it had already been removed by someone else";
             };
-            level = Level.WARN;
+            level = tampered ? Level.ERROR : Level.WARN;
         } else {
             result = "could not delete it: " + Errno.describe(err);
             level = Level.ERROR;

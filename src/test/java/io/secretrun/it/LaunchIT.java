@@ -167,19 +167,21 @@ class LaunchIT {
     }
 
     @Test
-    void aStalePlaintextIsReplacedWithAWarningAndTheChildReadsTheNewContent() {
+    void aFileAtThePlaintextPathThatSecretRunDidNotWriteIsKeptAndNothingIsDecrypted() {
         Scenario s = new Scenario(dir, gpg).encrypt();
-        s.write("secrets.yaml", "STALE-LEFTOVER-FROM-A-CRASH\n".getBytes(StandardCharsets.UTF_8));
-        Path copy = dir.resolve("copy");
+        s.write("secrets.yaml", "HAND-WRITTEN, THE USER'S ONLY COPY\n".getBytes(StandardCharsets.UTF_8));
+        Path ran = dir.resolve("ran");
 
-        SecretRun.Result result = s.secretRun.run(s.launch(sh("cat \"$0\" > \"$1\"", s.target, copy)))
-                .assertExit(0);
+        // a wrong passphrase would be 77: the refusal comes first, before anything is decrypted
+        SecretRun.Result result = s.secretRun.run("-i", s.encrypted.toString(), "-o", s.target.toString(),
+                "--passphrase-file", s.write("wrong-pw", "not-the-passphrase\n".getBytes(StandardCharsets.UTF_8))
+                        .toString(), "--", "touch", ran.toString())
+                .assertExit(73).assertOneCleanErrorLine();
 
-        assertArrayEquals(s.plaintext, read(copy));
-        assertFalse(existsNoFollow(s.target));
-        String stderr = result.stderr().toLowerCase(Locale.ROOT);
-        assertTrue(stderr.contains("stale") || stderr.contains("warn"),
-                "a warning about the stale plaintext on stderr, got:\n" + result.stderr());
+        assertTrue(result.stderr().contains(s.target + " exists and was not written by secret-run; move it away"),
+                result.stderr());
+        assertEquals("HAND-WRITTEN, THE USER'S ONLY COPY\n", Scenario.readString(s.target));
+        assertFalse(existsNoFollow(ran), "the app did not start");
     }
 
     @Test

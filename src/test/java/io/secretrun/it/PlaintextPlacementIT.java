@@ -134,13 +134,23 @@ class PlaintextPlacementIT {
     @Test
     void aStaleLinkIntoThePlaintextDirIsRemovedWithAWarningAnyOtherLinkIsRefused() throws IOException {
         Scenario s = new Scenario(disk, gpg).encrypt();
-        Path stale = Files.writeString(memory.resolve(".secret-run-secrets.yaml-0123456789abcdef"), "old");
-        Files.createSymbolicLink(s.target, stale);
+        // a link of ours whose file is gone (the in-memory volume was emptied): it holds no data, it goes
+        Path gone = memory.resolve(".secret-run-secrets.yaml-0123456789abcdef");
+        Files.createSymbolicLink(s.target, gone);
         SecretRun.Result r = s.secretRun.with().env("SECRET_RUN_PLAINTEXT_DIR", memory.toString())
                 .run(s.launch("true")).assertExit(0);
         assertTrue(r.stderr().contains("removed stale link"), r.stderr());
-        assertFalse(Files.exists(stale), "the stale plaintext it pointed to is gone too");
+        assertFalse(existsNoFollow(s.target));
         assertEquals(Set.of(), listing(memory));
+
+        // a link of our shape to a file secret-run did not write: not ours
+        Path notMarked = Files.writeString(memory.resolve(".secret-run-secrets.yaml-fedcba9876543210"), "keep");
+        Files.createSymbolicLink(s.target, notMarked);
+        s.secretRun.run(s.launch(List.of("--plaintext-dir", memory.toString()), "true"))
+                .assertExit(73).assertOneCleanErrorLine();
+        assertEquals("keep", Files.readString(notMarked));
+        Files.delete(s.target);
+        Files.delete(notMarked);
 
         Path elsewhere = Files.writeString(out.resolve("not-ours"), "keep");
         Files.createSymbolicLink(s.target, elsewhere);

@@ -140,7 +140,13 @@ class ReadOnceIT {
      * can ride along), and nothing on stderr holds the plaintext.
      */
     private void assertWatcherLine(SecretRun.Result result, String messageRegex) {
-        Pattern line = Pattern.compile("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} secret-run INFO  " + messageRegex);
+        assertWatcherLine(result, "INFO ", messageRegex);
+    }
+
+    /** As above, at {@code level} (padded to five characters, as the log prints it). */
+    private void assertWatcherLine(SecretRun.Result result, String level, String messageRegex) {
+        Pattern line = Pattern.compile("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} secret-run " + level + " "
+                + messageRegex);
         List<String> matching = result.stderrLines().stream().filter(l -> line.matcher(l).matches()).toList();
         assertEquals(1, matching.size(), () -> "one watcher line matching " + line + ":\n" + result.stderr());
         List<String> mentions = result.stderrLines().stream().filter(l -> l.contains("secrets.yaml")
@@ -184,7 +190,7 @@ class ReadOnceIT {
         assertEquals(0, result.exitCode(), () -> "0 = gone while the child ran, 3 = still there, "
                 + "4 = gone before the child started; " + result);
         assertFalse(existsNoFollow(s.target));
-        assertWatcherLine(result, "secrets\\.yaml not read within 2s; deleted");
+        assertWatcherLine(result, "WARN ", "secrets\\.yaml not read within 2s; deleted");
     }
 
     @Test
@@ -194,7 +200,7 @@ class ReadOnceIT {
                 .run(s.launch(sh("[ -e \"$0\" ] || exit 4; exit 0", s.target))).assertExit(0);
 
         assertFalse(existsNoFollow(s.target));
-        assertWatcherLine(result, "child exited before reading secrets\\.yaml; deleted");
+        assertWatcherLine(result, "WARN ", "child exited before reading secrets\\.yaml; deleted");
     }
 
     @Test

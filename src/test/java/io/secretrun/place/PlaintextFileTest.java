@@ -27,10 +27,81 @@ class PlaintextFileTest {
     @Test
     void writesAFreshFileWithMode0600() throws Exception {
         Path target = dir.resolve("secrets.yaml");
-        PlaintextFile.prepare(target);
+        PlaintextFile.inspect(target);
         PlaintextFile.write(target, secret("a: 1\n"));
         assertArrayEquals("a: 1\n".getBytes(StandardCharsets.UTF_8), Files.readAllBytes(target));
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(target)));
+    }
+
+    @Test
+    void createsThePlaintextWithItsModeAndOurMarkAndKeepsItsIdentity() throws Exception {
+        Path target = dir.resolve("secrets.yaml");
+        WrittenFile written = PlaintextFile.create(target, secret("a: 1\n"), 0440, -1, -1);
+        try {
+            assertArrayEquals("a: 1\n".getBytes(StandardCharsets.UTF_8), Files.readAllBytes(target));
+            assertEquals("r--r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(target)));
+            assertEquals(Files.getAttribute(target, "unix:ino"), written.ino());
+            assertEquals(WrittenFile.Check.OK, written.check());
+            Path aside = dir.resolve("aside");
+            Files.move(target, aside);
+            Files.writeString(target, "decoy");
+            assertEquals(WrittenFile.Check.REPLACED, written.check(), "a decoy at the path is not our file");
+            written.destroy();
+            assertEquals(0, Files.size(aside), "the real plaintext, moved away, was emptied through our descriptor");
+            assertEquals("decoy", Files.readString(target), "the decoy is not ours to touch");
+        } finally {
+            written.close();
+        }
+    }
+
+    @Test
+    void aSecondHardLinkIsNoticed() throws Exception {
+        Path target = dir.resolve("secrets.yaml");
+        WrittenFile written = PlaintextFile.create(target, secret("x"), 0600, -1, -1);
+        try {
+            Files.createLink(dir.resolve("stolen"), target);
+            assertEquals(WrittenFile.Check.LINKED, written.check());
+        } finally {
+            written.close();
+        }
+    }
+
+    @Test
+    void aFileWeDidNotWriteIsRefusedAndKept() throws Exception {
+        Path target = Files.writeString(dir.resolve("secrets.yaml"), "the user's only copy");
+        SecretRunException e = assertThrows(SecretRunException.class, () -> PlaintextFile.inspect(target));
+        assertEquals(ExitCode.CANT_CREATE, e.exitCode());
+        assertEquals(target + " exists and was not written by secret-run; move it away", e.getMessage());
+        PlaintextFile.removeLeftover(target);
+        assertEquals("the user's only copy", Files.readString(target));
+    }
+
+    @Test
+    void ourOwnLeftoverIsRecognisedButRemovedOnlyWhenAsked() throws Exception {
+        Path target = dir.resolve("secrets.yaml");
+        PlaintextFile.create(target, secret("old"), 0600, -1, -1).close();
+        assertTrue(OwnMark.provesOurs(target), "the mark is there (this file system keeps user attributes)");
+        assertEquals(PlaintextFile.Found.OUR_LEFTOVER, PlaintextFile.inspect(target));
+        assertTrue(Files.exists(target), "inspecting removes nothing");
+        PlaintextFile.removeLeftover(target);
+        assertFalse(Files.exists(target));
+    }
+
+    @Test
+    void ourMarkCopiedToAnotherFileOrAFileWithTwoLinksIsNotOurs() throws Exception {
+        Path ours = dir.resolve("ours");
+        PlaintextFile.create(ours, secret("old"), 0600, -1, -1).close();
+        Path users = Files.writeString(dir.resolve("users"), "keep");
+        var from = Files.getFileAttributeView(ours, java.nio.file.attribute.UserDefinedFileAttributeView.class);
+        var to = Files.getFileAttributeView(users, java.nio.file.attribute.UserDefinedFileAttributeView.class);
+        java.nio.ByteBuffer value = java.nio.ByteBuffer.allocate(from.size("secret-run.plaintext"));
+        from.read("secret-run.plaintext", value);
+        to.write("secret-run.plaintext", value.flip());
+        assertFalse(OwnMark.provesOurs(users), "a copied mark names another inode");
+        assertThrows(SecretRunException.class, () -> PlaintextFile.inspect(users));
+
+        Files.createLink(dir.resolve("second"), ours);
+        assertFalse(OwnMark.provesOurs(ours), "a file with a second link is not proved ours");
     }
 
     @Test
@@ -41,18 +112,10 @@ class PlaintextFileTest {
     }
 
     @Test
-    void removesAStalePlaintext() throws Exception {
-        Path target = dir.resolve("secrets.yaml");
-        Files.writeString(target, "stale");
-        PlaintextFile.prepare(target);
-        assertFalse(Files.exists(target));
-    }
-
-    @Test
     void refusesASymlinkAndLeavesItsTargetAlone() throws Exception {
         Path victim = Files.writeString(dir.resolve("victim"), "keep me");
         Path target = Files.createSymbolicLink(dir.resolve("secrets.yaml"), victim);
-        SecretRunException e = assertThrows(SecretRunException.class, () -> PlaintextFile.prepare(target));
+        SecretRunException e = assertThrows(SecretRunException.class, () -> PlaintextFile.inspect(target));
         assertEquals(ExitCode.CANT_CREATE, e.exitCode());
         assertThrows(SecretRunException.class, () -> PlaintextFile.write(target, secret("x")));
         assertEquals("keep me", Files.readString(victim));
@@ -69,19 +132,20 @@ class PlaintextFileTest {
     @Test
     void refusesAMissingDirectoryAndADirectoryInTheWay() throws Exception {
         SecretRunException missing = assertThrows(SecretRunException.class,
-                () -> PlaintextFile.prepare(dir.resolve("no/such/dir/secrets.yaml")));
+                () -> PlaintextFile.inspect(dir.resolve("no/such/dir/secrets.yaml")));
         assertEquals(ExitCode.CANT_CREATE, missing.exitCode());
         Path directory = Files.createDirectory(dir.resolve("secrets.yaml"));
         assertEquals(ExitCode.CANT_CREATE,
-                assertThrows(SecretRunException.class, () -> PlaintextFile.prepare(directory)).exitCode());
+                assertThrows(SecretRunException.class, () -> PlaintextFile.inspect(directory)).exitCode());
     }
 
     @Test
     void neverWritesOverAFileThatAppearedAfterPrepare() throws Exception {
         Path target = dir.resolve("secrets.yaml");
-        PlaintextFile.prepare(target);
+        PlaintextFile.inspect(target);
         Files.writeString(target, "someone else's");
         assertThrows(SecretRunException.class, () -> PlaintextFile.write(target, secret("x")));
+        assertThrows(SecretRunException.class, () -> PlaintextFile.create(target, secret("x"), 0600, -1, -1));
         assertEquals("someone else's", Files.readString(target));
     }
 

@@ -256,6 +256,60 @@ class ReadOnceWatcherTest {
         assertEquals("child exited before reading secrets.yaml; deleted", logs.list.getLast().getFormattedMessage());
     }
 
+    /**
+     * An app that opens the file and exits at once ({@code head -c0}): its open is queued before its exit is seen,
+     * so the report is "opened", never "child exited before reading" (before the fix: the exit often won the race
+     * against the watcher thread). Twenty rounds, each a fresh file and watcher.
+     */
+    @Test
+    void anOpenQueuedBeforeTheChildsExitIsReportedAsTheOpen() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            Files.writeString(secret, CONTENT);
+            ReadOnceWatcher w = arm(DeleteOn.OPEN, Duration.ofSeconds(60));
+            run("head", "-c0", secret.toString());
+            Outcome o = w.deleteNow(Reason.CHILD_EXITED);
+            assertEquals(Reason.OPENED, o.reason(), "round " + i + ": " + o);
+            assertTrue(o.deleted());
+        }
+    }
+
+    /** A second hard link made before the reader opens the file: an ERROR, our name deleted, the tamper hook told. */
+    @Test
+    void aSecondHardLinkIsATampering() throws Exception {
+        List<String> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+        long[] devIno = devIno(secret);
+        ReadOnceWatcher w = ReadOnceWatcher.arm(secret, "app.yaml", null, devIno, 1, DeleteOn.OPEN, Duration.ZERO,
+                () -> { }, told::add);
+        watchers.add(w);
+        Path stolen = Files.createLink(dir.resolve("stolen"), secret);
+        Outcome o = w.await(WAIT);
+        assertEquals(Reason.TAMPERED, o.reason(), o.toString());
+        assertTrue(o.deleted(), "our name is deleted");
+        assertFalse(Files.exists(secret, LinkOption.NOFOLLOW_LINKS));
+        assertTrue(Files.exists(stolen), "the other link is not ours to find");
+        ILoggingEvent line = logs.list.getLast();
+        assertEquals(Level.ERROR, line.getLevel());
+        assertTrue(line.getFormattedMessage().startsWith("app.yaml got a second hard link"), line.getFormattedMessage());
+        w.thread().join(5000);
+        assertEquals(List.of("app.yaml got a second hard link before it was read"), told);
+    }
+
+    /** Device (as statx reports it) and inode of {@code file}. */
+    private static long[] devIno(Path file) throws IOException {
+        long[] st = io.secretrun.linux.FileCalls.lstat(file);
+        return new long[] {st[1], st[2]};
+    }
+
+    @Test
+    void armingRefusesAPathThatNoLongerNamesTheFileWeWrote() throws Exception {
+        long[] devIno = devIno(secret);
+        Files.move(secret, dir.resolve("aside"));
+        Files.writeString(secret, "decoy");
+        assertThrows(IOException.class, () -> ReadOnceWatcher.arm(secret, null, null, devIno, 1, DeleteOn.OPEN,
+                Duration.ZERO, () -> { }, m -> { }));
+        assertEquals("decoy", Files.readString(secret));
+    }
+
     @Test
     void deleteNowAfterTheEventChangesNothing() throws Exception {
         ReadOnceWatcher w = arm(DeleteOn.OPEN);
@@ -325,16 +379,18 @@ class ReadOnceWatcherTest {
         assertTrue(logs.list.getLast().getFormattedMessage().startsWith("secrets.yaml was removed by someone else"));
     }
 
+    /** Moved away before it was read: the plaintext lives on elsewhere, so it is a tampering (an ERROR). */
     @Test
-    void movedAwayIsReportedNotChased() throws Exception {
+    void movedAwayIsReportedAsATamperingNotChased() throws Exception {
         ReadOnceWatcher w = arm(DeleteOn.OPEN);
         Path moved = dir.resolve("moved.yaml");
         Files.move(secret, moved);
         Outcome o = w.await(WAIT);
-        assertEquals(Reason.GONE_ALREADY, o.reason());
+        assertEquals(Reason.TAMPERED, o.reason());
         assertFalse(o.deleted());
         assertTrue(Files.exists(moved), "its new location is unknown to the watcher");
         assertTrue(logs.list.getLast().getFormattedMessage().contains("moved away"));
+        assertEquals(Level.ERROR, logs.list.getLast().getLevel());
     }
 
     @Test
@@ -366,9 +422,9 @@ class ReadOnceWatcherTest {
     }
 
     @Test
-    void aNewHardLinkIsNotARemoval() throws Exception {
+    void aChmodIsNotATampering() throws Exception {
         ReadOnceWatcher w = arm(DeleteOn.OPEN);
-        Files.createLink(dir.resolve("link.yaml"), secret); // IN_ATTRIB; the path still names the file
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("r--------")); // IN_ATTRIB
         assertThrows(TimeoutException.class, () -> w.await(Duration.ofMillis(300)));
         assertEquals(CONTENT, run("cat", secret.toString()));
         assertEquals(Reason.OPENED, w.await(WAIT).reason());

@@ -1,4 +1,4 @@
-package io.secretrun.launch;
+package io.secretrun.deliver;
 
 /** How the plaintext reaches the app ({@code --mode}). */
 public enum PlaintextMode {

@@ -1,0 +1,263 @@
+package io.secretrun.deliver;
+
+import io.secretrun.error.ExitCode;
+import io.secretrun.error.SecretRunException;
+import io.secretrun.openpgp.DerivedKeys;
+import io.secretrun.openpgp.SymmetricDecryptor;
+import io.secretrun.place.Placement;
+import io.secretrun.place.PlaintextFile;
+import io.secretrun.place.WrittenFile;
+import io.secretrun.secret.SecretBytes;
+import io.secretrun.watch.FifoServer;
+import io.secretrun.watch.ReadOnceWatcher;
+import io.secretrun.watch.ReadOnceWatcher.Reason;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One secret delivered to the app, through its whole life, in this order:
+ * <ol>
+ *   <li>{@link #prepare}: take the encrypted message and check the place; nothing decrypted or removed yet;
+ *   <li>{@link #decrypt}: decrypt and verify in memory, with the launch's one passphrase and its derived keys;
+ *   <li>{@link #place}: remove a leftover of our own, then write the plaintext (a file, a link to a file in
+ *       {@code --plaintext-dir}, or a FIFO) with its owner and mode;
+ *   <li>{@link #watch}: check it is still the file we wrote, then arm the read-once watcher (or start the FIFO's
+ *       writer);
+ *   <li>{@link #remove}: on every way out, delete what is left of it. The watcher or the FIFO writer reports the
+ *       outcome in one line naming the path the app opens.
+ * </ol>
+ * Not thread-safe: the launch calls it under its lock. {@link #wipe} drops the encrypted and decrypted bytes held in
+ * memory; {@link #remove} calls it too.
+ */
+public final class DeliveredSecret {
+    private static final Logger LOG = LoggerFactory.getLogger(DeliveredSecret.class);
+
+    private final SecretSpec spec;
+    private final Placement placement;
+    private final Duration readTimeout;
+    private byte[] message;
+    private SecretBytes plaintext;
+    private boolean leftover;
+    private WrittenFile written;
+    private boolean placed;
+    private ReadOnceWatcher watcher;
+    private FifoServer fifo;
+
+    public DeliveredSecret(SecretSpec spec, Duration readTimeout) {
+        this.spec = spec;
+        this.readTimeout = readTimeout;
+        this.placement = Placement.of(spec.plaintext(), spec.plaintextDir());
+    }
+
+    public SecretSpec spec() {
+        return spec;
+    }
+
+    /** The directory whose file system holds the plaintext's bytes (none for a FIFO: they never reach one). */
+    public Path storageDirectory() {
+        return placement.storageDirectory();
+    }
+
+    public boolean fifo() {
+        return spec.mode() == PlaintextMode.FIFO;
+    }
+
+    /** The file holding the bytes, for checks made before decrypting. */
+    public Path file() {
+        return placement.file();
+    }
+
+    public boolean linked() {
+        return placement.linked();
+    }
+
+    // ---- 1. prepare ----
+
+    /**
+     * Takes the encrypted message (read by the launch) and checks the plaintext's place (before the passphrase is
+     * read: a typo costs no one-time passphrase): 73 when something we did not write is at the path. Removes
+     * nothing.
+     */
+    public void prepare(byte[] encryptedMessage) throws SecretRunException {
+        message = encryptedMessage;
+        if (fifo()) {
+            leftover = FifoServer.prepare(spec.plaintext());
+        } else {
+            placement.prepare();
+            leftover = placement.hasLeftovers();
+        }
+    }
+
+    /**
+     * For launches that fail before decrypting (no command, a missing encrypted file): removes a leftover of ours
+     * at the path, so it does not outlive a launch that will never replace it. Never throws; anything not ours
+     * stays.
+     */
+    public void removeLeftoverQuietly() {
+        try {
+            if (fifo()) {
+                if (FifoServer.prepare(spec.plaintext())) {
+                    FifoServer.removeLeftover(spec.plaintext());
+                }
+            } else {
+                placement.prepare();
+                placement.removeLeftovers();
+            }
+        } catch (SecretRunException e) {
+            LOG.debug("leftover at {} not removed: {}", spec.plaintext(), e.getMessage());
+        }
+    }
+
+    // ---- 2. decrypt ----
+
+    /** Decrypts and verifies in memory; the encrypted bytes are dropped. */
+    public void decrypt(SecretBytes passphrase, DerivedKeys keys, long maxPlaintextBytes) throws SecretRunException {
+        try {
+            plaintext = SymmetricDecryptor.decrypt(message, passphrase, maxPlaintextBytes, keys);
+        } catch (SecretRunException e) {
+            throw new SecretRunException(e.exitCode(), e.getMessage() + " (" + spec.entry() + ")", e);
+        } finally {
+            Arrays.fill(message, (byte) 0);
+            message = null;
+        }
+        LOG.info("decrypted {} ({} bytes, integrity verified)", spec.encrypted().getFileName(), plaintext.length());
+    }
+
+    // ---- 3. place ----
+
+    /** Removes our own leftover (the new plaintext is verified and ready), then writes the plaintext. */
+    public void place() throws SecretRunException {
+        try (SecretBytes content = plaintext) {
+            plaintext = null;
+            int uid = spec.owner().map(SecretSpec.Owner::uid).orElse(-1);
+            int gid = spec.owner().map(SecretSpec.Owner::gid).orElse(-1);
+            if (fifo()) {
+                if (leftover) {
+                    FifoServer.removeLeftover(spec.plaintext());
+                }
+                fifo = FifoServer.create(spec.plaintext(), content, readTimeout, spec.perm(), uid, gid);
+                LOG.info("made FIFO {} (mode {}{}, serves the content once)", spec.plaintext(), spec.permText(),
+                        ownerText());
+                return;
+            }
+            if (leftover) {
+                placement.removeLeftovers();
+            }
+            written = placement.write(content, spec.perm(), uid, gid);
+            placed = true;
+        }
+        if (placement.linked()) {
+            LOG.info("wrote {} (mode {}{}, deleted on first {}), linked from {}", placement.file(), spec.permText(),
+                    ownerText(), spec.deleteOn(), placement.target());
+        } else {
+            LOG.info("wrote {} (mode {}{}, deleted on first {})", spec.plaintext(), spec.permText(), ownerText(),
+                    spec.deleteOn());
+        }
+    }
+
+    private String ownerText() {
+        return spec.owner().map(o -> ", owner " + o.spec()).orElse("");
+    }
+
+    // ---- 4. watch or serve ----
+
+    /**
+     * Just before the app starts: checks that the path still names the file we wrote, with no other link, then
+     * arms the watcher on that file's inode (reached through our own descriptor, not the path); for a FIFO, starts
+     * its writer.
+     *
+     * @param onTamper what to do when the file has a second link now
+     * @param tampered told when a second link appears (or the file is moved away) once the watch is armed
+     * @throws SecretRunException 73 when the path names another file (ours is emptied through our descriptor and
+     *     our names are removed); 65 for a second link with {@link OnTamper#STOP}
+     */
+    public void watch(OnTamper onTamper, Consumer<String> tampered) throws SecretRunException {
+        if (fifo != null) {
+            fifo.start();
+            return;
+        }
+        int links = 1;
+        switch (written.check()) {
+            case OK -> { }
+            case REPLACED -> {
+                written.destroy();
+                remove(Reason.FAILED);
+                throw SecretRunException.cantCreate(spec.plaintext() + " no longer names the plaintext secret-run "
+                        + "wrote (someone replaced or moved it; its content was erased); not starting the app");
+            }
+            case LINKED -> {
+                String what = spec.plaintext() + " has a second hard link before the app started: a copy of the "
+                        + "plaintext may outlive its deletion (someone may be stealing it)";
+                if (onTamper == OnTamper.STOP) {
+                    written.destroy(); // empties the other link's view of it too
+                    remove(Reason.FAILED);
+                    throw new SecretRunException(ExitCode.DATA_ERROR, what + "; not starting the app "
+                            + "(--on-tamper stop)");
+                }
+                LOG.error("{} (--on-tamper warn: starting the app anyway)", what);
+                links = Integer.MAX_VALUE; // already reported: no second report for the same links
+            }
+        }
+        try {
+            written.seal();
+            watcher = ReadOnceWatcher.arm(placement.file(), spec.plaintext().getFileName().toString(),
+                    written.procPath(), new long[] {written.dev(), written.ino()}, links, spec.deleteOn(),
+                    readTimeout, placement::removeLink, tampered);
+        } catch (IOException e) {
+            written.destroy();
+            remove(Reason.FAILED);
+            if (!Files.exists(placement.file(), LinkOption.NOFOLLOW_LINKS)) {
+                // not our bug: something removed the file or its directory between writing and watching
+                throw SecretRunException.cantCreate("the plaintext " + placement.file() + " disappeared "
+                        + "before the app started (was its directory removed?); not starting the app");
+            }
+            throw SecretRunException.cantCreate("cannot watch " + placement.file() + ": " + e.getMessage()
+                    + "; not starting the app");
+        } finally {
+            written.close();
+        }
+    }
+
+    // ---- 5. remove ----
+
+    /**
+     * Removes the plaintext if it still exists (and is still ours): through the watcher or the FIFO writer once
+     * they run, directly before that. Idempotent; also wipes what is held in memory.
+     */
+    public void remove(Reason reason) {
+        wipe();
+        if (watcher != null) {
+            watcher.deleteNow(reason);
+        } else if (fifo != null) {
+            fifo.deleteNow(reason);
+        } else if (placed) {
+            placed = false;
+            if (written != null && written.check() != WrittenFile.Check.REPLACED) {
+                PlaintextFile.removeQuietly(placement.file());
+            }
+            placement.removeLink();
+            if (written != null) {
+                written.close();
+            }
+        }
+    }
+
+    /** Drops the encrypted and decrypted bytes held in memory. */
+    public void wipe() {
+        if (message != null) {
+            Arrays.fill(message, (byte) 0);
+            message = null;
+        }
+        if (plaintext != null) {
+            plaintext.close();
+            plaintext = null;
+        }
+    }
+}
