@@ -91,7 +91,8 @@ public final class PlaintextFile {
      * then, on the descriptor, the mode {@code perm}, the owner (when {@code uid} is not -1), our mark and the
      * content; only then linkat(2) gives it its name, exclusively (an existing name is never replaced). So nobody
      * sees it with another owner or mode, or half-written. Where the file system has no {@code O_TMPFILE}, the file
-     * is created exclusively under its name with mode 0000 and set up the same way before it is filled.
+     * is created exclusively under its name with mode 0200 (nobody can read it) and set up the same way before it is
+     * filled.
      *
      * @return the file, still open: its identity for the watcher; the caller closes it
      */
@@ -100,11 +101,11 @@ public final class PlaintextFile {
         Path absolute = target.toAbsolutePath();
         String subject = absolute.toString();
         int fd = FileCalls.openatOrErrno(Libc.AT_FDCWD, absolute.getParent(),
-                FileCalls.O_TMPFILE | FileCalls.O_WRONLY | FileCalls.O_CLOEXEC, 0);
+                FileCalls.O_TMPFILE | FileCalls.O_WRONLY | FileCalls.O_CLOEXEC, 0200);
         boolean named = false;
         if (fd == -FileCalls.EOPNOTSUPP || fd == -Errno.EISDIR) {
             fd = FileCalls.openatOrErrno(Libc.AT_FDCWD, absolute, FileCalls.O_CREAT | FileCalls.O_EXCL
-                    | FileCalls.O_WRONLY | FileCalls.O_NOFOLLOW | FileCalls.O_NOCTTY | FileCalls.O_CLOEXEC, 0);
+                    | FileCalls.O_WRONLY | FileCalls.O_NOFOLLOW | FileCalls.O_NOCTTY | FileCalls.O_CLOEXEC, 0200);
             named = true;
         }
         if (fd < 0) {
@@ -113,12 +114,13 @@ public final class PlaintextFile {
         }
         boolean linked = named;
         try {
+            // the mark first: setting an attribute needs write permission, which perm (e.g. 0400) may not grant
+            long[] st = FileCalls.fstat(fd, subject);
+            OwnMark.set(fd, st[1], st[2], subject);
             FileCalls.fchmod(fd, perm, subject);
             if (uid != -1) {
                 FileCalls.fchown(fd, uid, gid, subject);
             }
-            long[] st = FileCalls.fstat(fd, subject);
-            OwnMark.set(fd, st[1], st[2], subject);
             writeAll(fd, plaintext, subject);
             FileCalls.fsync(fd, subject);
             if (!named) {

@@ -72,6 +72,32 @@ class PlaintextPlacementIT {
         assertFalse(quiet.stderr().contains(WARNING), quiet.stderr());
     }
 
+    /**
+     * The warning suggests --plaintext-dir only where it is not in use (with it, DIR itself is on disk), and comes
+     * before an error about the input, not after.
+     */
+    @Test
+    void theStorageWarningSuggestsPlaintextDirOnlyWhenNotInUseAndComesBeforeInputErrors() throws IOException {
+        Scenario s = new Scenario(disk, gpg).encrypt();
+        SecretRun.Result plain = s.secretRun.run(s.launch(readIt(s))).assertExit(0);
+        assertTrue(plain.stderrLines().stream().anyMatch(l -> l.contains(WARNING) && l.contains("--plaintext-dir")),
+                plain.stderr());
+
+        Path diskDir = Files.createDirectories(disk.resolve("plaintext-dir"));
+        SecretRun.Result linked = s.secretRun.run(s.launch(List.of("--plaintext-dir", diskDir.toString()),
+                readIt(s))).assertExit(0);
+        List<String> warnings = linked.stderrLines().stream().filter(l -> l.contains(WARNING)).toList();
+        assertEquals(1, warnings.size(), linked.stderr());
+        assertFalse(warnings.getFirst().contains("--plaintext-dir"), "it is in use already: " + warnings.getFirst());
+
+        SecretRun.Result missing = s.secretRun.run("-i", disk.resolve("missing.enc").toString(), "--passphrase-file",
+                s.passphraseFile().toString(), "--", "true").assertExit(66);
+        List<String> lines = missing.stderrLines();
+        int warning = lines.indexOf(lines.stream().filter(l -> l.contains(WARNING)).findFirst().orElseThrow());
+        int error = lines.indexOf(lines.stream().filter(l -> l.contains(" ERROR ")).findFirst().orElseThrow());
+        assertTrue(warning < error, "the warning comes first:\n" + missing.stderr());
+    }
+
     @Test
     void requireTmpfsRefusesDiskStorageBeforeDecryptingByOptionAndByEnvironment() {
         Scenario s = new Scenario(disk, gpg).encrypt();
