@@ -11,6 +11,7 @@ import io.secretrun.secret.SecretBytes;
 import io.secretrun.watch.FifoServer;
 import io.secretrun.watch.ReadOnceWatcher;
 import io.secretrun.watch.ReadOnceWatcher.Reason;
+import io.secretrun.watch.WatchThread;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -173,12 +174,14 @@ public final class DeliveredSecret {
      * arms the watcher on that file's inode (reached through our own descriptor, not the path); for a FIFO, starts
      * its writer.
      *
+     * @param watchThread the launch's one inotify instance and thread, started once every secret is armed
      * @param onTamper what to do when the file has a second link now
      * @param tampered told when a second link appears (or the file is moved away) once the watch is armed
      * @throws SecretRunException 73 when the path names another file (ours is emptied through our descriptor and
      *     our names are removed); 65 for a second link with {@link OnTamper#STOP}
      */
-    public void watch(OnTamper onTamper, Consumer<String> tampered) throws SecretRunException {
+    public void watch(WatchThread watchThread, OnTamper onTamper, Consumer<String> tampered)
+            throws SecretRunException {
         if (fifo != null) {
             fifo.start();
             return;
@@ -207,7 +210,7 @@ public final class DeliveredSecret {
         }
         try {
             written.seal();
-            watcher = ReadOnceWatcher.arm(placement.file(), spec.plaintext().getFileName().toString(),
+            watcher = ReadOnceWatcher.arm(watchThread, placement.file(), spec.plaintext().getFileName().toString(),
                     written.procPath(), new long[] {written.dev(), written.ino()}, links, spec.deleteOn(),
                     readTimeout, placement::removeLink, tampered);
         } catch (IOException e) {

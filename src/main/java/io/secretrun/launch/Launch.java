@@ -18,6 +18,8 @@ import io.secretrun.process.UserSwitch;
 import io.secretrun.secret.SecretBytes;
 import io.secretrun.watch.ReadOnceWatcher;
 import io.secretrun.watch.ReadOnceWatcher.Reason;
+import io.secretrun.watch.WatchThread;
+import io.secretrun.linux.ErrnoException;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
@@ -119,8 +121,12 @@ public final class Launch {
                 // 6-7. Watch each for its first reader, become the app's user for good (if asked), then start the
                 //      app, unless a plaintext was tampered with meanwhile.
                 synchronized (lock) {
+                    WatchThread watchThread = openWatchThread();
                     for (DeliveredSecret secret : secrets) {
-                        secret.watch(options.onTamper(), this::onTamper);
+                        secret.watch(watchThread, options.onTamper(), this::onTamper);
+                    }
+                    if (watchThread != null) {
+                        watchThread.start(); // one inotify instance and one thread for every file
                     }
                 }
                 StartupTimer.mark("arm-watcher");
@@ -234,6 +240,20 @@ public final class Launch {
                 target.signal(Libc.SIGTERM);
             }
         });
+    }
+
+    /** The launch's one inotify instance and watch thread; null when every secret is a FIFO. */
+    private WatchThread openWatchThread() throws SecretRunException {
+        if (secrets.stream().allMatch(DeliveredSecret::fifo)) {
+            return null;
+        }
+        try {
+            return WatchThread.open();
+        } catch (ErrnoException e) {
+            // EMFILE here usually means fs.inotify.max_user_instances is exhausted
+            throw SecretRunException.cantCreate("cannot watch the plaintext: " + e.getMessage()
+                    + "; not starting the app");
+        }
     }
 
     private void failIfTampered() throws SecretRunException {

@@ -167,18 +167,18 @@ public final class ReadOnceWatcher implements AutoCloseable {
     /** statx buffers: one for the watcher thread's checks, one for the single decide() (any thread). */
     private final MemorySegment statWatcher;
     private final MemorySegment statDecide;
-    private final int[] events = new int[EVENT_INTS];
     private final long fileDev;
     private final long fileIno;
-    private final Inotify inotify;
-    private final int wd;
+    /** The inotify instance and thread this watcher shares with the launch's other watchers. */
+    private final WatchThread watchThread;
+    /** Set once by {@link #arm}, before the thread starts. */
+    private int wd;
     private final long armedNanos;
+    /** When the read timeout passes ({@link Long#MAX_VALUE}: never). */
+    private final long deadlineNanos;
+    private final int triggerMask;
     private final AtomicBoolean decided = new AtomicBoolean();
-    /** The watcher thread has read (or is reading) events it has not finished handling. */
-    private volatile boolean handling;
     private final CountDownLatch decidedLatch = new CountDownLatch(1);
-    /** Opened once the thread has warmed its event path up and is about to wait: {@link #arm} returns then. */
-    private final CountDownLatch readyLatch = new CountDownLatch(1);
     private volatile Outcome outcome;
     /** Set once in {@link #arm}, before the thread starts. */
     private Runnable afterDecision = () -> { };
@@ -186,10 +186,10 @@ public final class ReadOnceWatcher implements AutoCloseable {
     private Consumer<String> onTamper = message -> { };
     /** A link count above this is a tampering. */
     private int allowedLinks = 1;
-    private final Thread thread;
+    private boolean directoryClosed;
 
     private ReadOnceWatcher(Path path, String name, DeleteOn mode, Duration readTimeout, int dirFd,
-            MemorySegment cName, long[] devIno, Inotify inotify, int wd, long armedNanos) {
+            MemorySegment cName, long[] devIno, WatchThread watchThread, long armedNanos) {
         this.path = path;
         this.name = name;
         this.fileName = path.getFileName().toString();
@@ -199,14 +199,16 @@ public final class ReadOnceWatcher implements AutoCloseable {
         this.cName = cName;
         this.fileDev = devIno[0];
         this.fileIno = devIno[1];
-        this.inotify = inotify;
-        this.wd = wd;
+        this.watchThread = watchThread;
         this.armedNanos = armedNanos;
+        // beyond ~100 years (or zero): no timeout; also keeps the nanosecond arithmetic from overflowing
+        this.deadlineNanos = readTimeout.isZero() || readTimeout.toDays() > 36_500
+                ? Long.MAX_VALUE : armedNanos + readTimeout.toNanos();
+        this.triggerMask = mode.mask();
         Arena arena = Arena.ofAuto(); // freed with this watcher; used by the watcher thread and deleteNow callers
         this.cEmpty = arena.allocate(1);
         this.statWatcher = Libc.statxBuffer(arena);
         this.statDecide = Libc.statxBuffer(arena);
-        this.thread = Thread.ofPlatform().name(THREAD_NAME).daemon(true).unstarted(this::run);
     }
 
     /**
@@ -244,6 +246,28 @@ public final class ReadOnceWatcher implements AutoCloseable {
     public static ReadOnceWatcher arm(Path plaintext, String displayName, Path watchPath, long[] devIno,
             int allowedLinks, DeleteOn mode, Duration readTimeout, Runnable afterDecision, Consumer<String> onTamper)
             throws IOException {
+        WatchThread own = WatchThread.open();
+        ReadOnceWatcher watcher;
+        try {
+            watcher = arm(own, plaintext, displayName, watchPath, devIno, allowedLinks, mode, readTimeout,
+                    afterDecision, onTamper);
+        } catch (IOException | RuntimeException | Error e) {
+            own.decided(); // nothing registered: closes the instance
+            throw e;
+        }
+        own.start();
+        return watcher;
+    }
+
+    /**
+     * As above, sharing {@code watchThread}'s inotify instance and thread with the launch's other watchers: the
+     * watch is added now, the events are handled once {@link WatchThread#start} has run (call it after arming every
+     * watcher, before the app starts).
+     */
+    public static ReadOnceWatcher arm(WatchThread watchThread, Path plaintext, String displayName, Path watchPath,
+            long[] devIno, int allowedLinks, DeleteOn mode, Duration readTimeout, Runnable afterDecision,
+            Consumer<String> onTamper) throws IOException {
+        Objects.requireNonNull(watchThread, "watchThread");
         Objects.requireNonNull(afterDecision, "afterDecision");
         Objects.requireNonNull(onTamper, "onTamper");
         Objects.requireNonNull(plaintext, "plaintext");
@@ -260,20 +284,19 @@ public final class ReadOnceWatcher implements AutoCloseable {
             throw new IOException(path + " is not a regular file");
         }
         int dirFd = Libc.openPath(path.getParent());
-        Inotify inotify = null;
+        ReadOnceWatcher watcher = null;
         try {
             MemorySegment cName = Libc.cPath(Arena.ofAuto(), path.getFileName());
             long[] found = statIdentity(path, dirFd, cName);
             if (devIno != null && (found[0] != devIno[0] || found[1] != devIno[1])) {
                 throw new IOException(path + " no longer names the file secret-run wrote");
             }
-            inotify = Inotify.open();
             long armedNanos = System.nanoTime();
-            int wd = watchPath == null ? inotify.addWatch(path, mode.mask() | SELF_EVENTS | IN_DONT_FOLLOW)
-                    : inotify.addWatch(watchPath, mode.mask() | SELF_EVENTS); // follows /proc's link to the inode
-            ReadOnceWatcher watcher = new ReadOnceWatcher(path,
-                    displayName == null ? path.getFileName().toString() : displayName, mode, readTimeout, dirFd,
-                    cName, found, inotify, wd, armedNanos);
+            watcher = new ReadOnceWatcher(path, displayName == null ? path.getFileName().toString() : displayName,
+                    mode, readTimeout, dirFd, cName, found, watchThread, armedNanos);
+            watcher.wd = watchPath == null
+                    ? watchThread.add(path, mode.mask() | SELF_EVENTS | IN_DONT_FOLLOW, watcher)
+                    : watchThread.add(watchPath, mode.mask() | SELF_EVENTS, watcher); // follows /proc's link
             watcher.afterDecision = afterDecision;
             watcher.onTamper = onTamper;
             watcher.allowedLinks = allowedLinks;
@@ -285,15 +308,14 @@ public final class ReadOnceWatcher implements AutoCloseable {
             if (identity != SAME) {
                 throw new IOException(path + " was replaced while arming the watch");
             }
-            watcher.thread.start();
-            // A child started now may open the file within microseconds: the event must find a thread that is
-            // already warm, or the first, cold run of the event path (class loading, linking) delays the unlink.
-            watcher.awaitReady();
             return watcher;
         } catch (IOException | RuntimeException | Error e) {
             try {
-                if (inotify != null) {
-                    inotify.close();
+                if (watcher != null) {
+                    if (watcher.wd > 0) {
+                        watchThread.removeWatch(watcher.wd);
+                    }
+                    watchThread.forget(watcher);
                 }
                 Libc.close(dirFd);
             } catch (IOException suppressed) {
@@ -362,7 +384,7 @@ public final class ReadOnceWatcher implements AutoCloseable {
      * pay for linking call sites or for per-thread set-up (errno capture buffer, the JDK's native path buffers):
      * measured here, that cold first run costs 100-250 µs, a warm one 20-40 µs.
      */
-    private void warmUp() {
+    void warmUp(int[] events) {
         Libc.unlinkatOrErrno(dirFd, cEmpty, 0); // unlinkat(dir, "") fails with ENOENT and touches nothing
         identity(statWatcher);
         Inotify.next(events, 0);
@@ -376,32 +398,11 @@ public final class ReadOnceWatcher implements AutoCloseable {
      * app (which is often busy starting up on the same CPU) when the event wakes it, instead of queueing behind it
      * until the app's slice ends. Best effort: without it, deletion is only later.
      */
-    private static void shortTimeSlice() {
+    static void shortTimeSlice() {
         try {
             Libc.requestTimeSlice(SLICE_NANOS);
         } catch (ErrnoException | RuntimeException e) {
             LOG.debug("no short time slice for the watcher: {}", e.getMessage());
-        }
-    }
-
-    private void awaitReady() {
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    if (!readyLatch.await(READY_MILLIS, TimeUnit.MILLISECONDS)) {
-                        LOG.warn("the watcher for {} took over {} ms to start; starting the app anyway", name,
-                                READY_MILLIS);
-                    }
-                    return;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
         }
     }
 
@@ -475,10 +476,13 @@ public final class ReadOnceWatcher implements AutoCloseable {
      */
     private void letQueuedEventsDecide() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment pollFd = Libc.pollFd(arena, inotify.fd());
+            if (!watchThread.started()) {
+                return;
+            }
+            MemorySegment pollFd = Libc.pollFd(arena, watchThread.fd());
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_MILLIS);
             while (!decided.get() && System.nanoTime() < deadline) {
-                if (!handling && Libc.pollOrErrno(pollFd, 0) <= 0) {
+                if (!watchThread.handling() && Libc.pollOrErrno(pollFd, 0) <= 0) {
                     return; // nothing queued and nothing being handled: the child did not touch the file
                 }
                 Thread.onSpinWait();
@@ -495,19 +499,33 @@ public final class ReadOnceWatcher implements AutoCloseable {
         deleteNow(Reason.STOPPED);
     }
 
-    /** The watcher thread, for tests. */
+    /** The watcher thread (shared with the launch's other watchers), for tests. */
     Thread thread() {
-        return thread;
+        return watchThread.thread();
+    }
+
+    int wd() {
+        return wd;
+    }
+
+    boolean isDecided() {
+        return decided.get();
+    }
+
+    long deadlineNanos() {
+        return deadlineNanos;
     }
 
     private void stopThread() {
         try {
-            inotify.removeWatch(wd); // queues IN_IGNORED, which wakes the thread's poll
+            watchThread.removeWatch(wd); // queues IN_IGNORED, which wakes the thread's poll
         } catch (ErrnoException e) {
             LOG.debug("removing the watch on {} failed: {}", name, e.getMessage());
         }
-        if (Thread.currentThread() == thread) {
-            return;
+        watchThread.decided();
+        Thread thread = watchThread.thread();
+        if (Thread.currentThread() == thread || !watchThread.started() || !watchThread.allDecided()) {
+            return; // the thread goes on for the other watchers, or never ran
         }
         boolean interrupted = false;
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(JOIN_MILLIS);
@@ -530,118 +548,66 @@ public final class ReadOnceWatcher implements AutoCloseable {
 
     // ---- the watcher thread ----
 
-    private void run() {
-        // beyond ~100 years (or zero): no timeout; also keeps the nanosecond arithmetic from overflowing
-        long deadline = readTimeout.isZero() || readTimeout.toDays() > 36_500
-                ? Long.MAX_VALUE : armedNanos + readTimeout.toNanos();
-        int triggerMask = mode.mask();
-        try {
-            try {
-                shortTimeSlice();
-                warmUp();
-            } finally {
-                readyLatch.countDown();
-            }
-            while (true) {
-                handling = true; // before the read: from poll to handled, the events are either queued or in hand
-                long n = inotify.readOrErrno(events);
-                if (n > 0) {
-                    long eventNanos = System.nanoTime();
-                    if (handle(n, eventNanos, triggerMask)) {
-                        return;
-                    }
-                    continue;
-                }
-                handling = false;
-                if (n == 0) {
-                    throw new IOException("read from the inotify descriptor returned 0 bytes");
-                }
-                int err = (int) -n;
-                if (err == Errno.EINTR) {
-                    continue;
-                }
-                if (err != Errno.EAGAIN) {
-                    throw new ErrnoException("read", "inotify descriptor", err);
-                }
-                if (decided.get()) {
-                    return; // deleteNow decided; its IN_IGNORED may still be on the way, but nothing is left to do
-                }
-                int timeoutMillis = -1;
-                if (deadline != Long.MAX_VALUE) {
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) {
-                        decide(Trigger.TIMED_OUT, -1, null);
-                        return;
-                    }
-                    timeoutMillis = (int) Math.min(Integer.MAX_VALUE, (left + 999_999) / 1_000_000);
-                }
-                int r = inotify.awaitReadableOrErrno(timeoutMillis);
-                if (r < 0 && r != -Errno.EINTR) {
-                    throw new ErrnoException("poll", "inotify descriptor", -r);
-                }
-                // readable, timed out (the next round sees the deadline) or EINTR (retry): loop
-            }
-        } catch (Throwable t) {
-            if (!decide(Trigger.WATCH_FAILED, -1, t)) {
-                LOG.warn("the watcher thread for {} failed after the decision: {}", name, t.toString());
-            }
-        } finally {
-            closeDescriptors();
+    /** The read timeout passed (the watch thread's timer). */
+    void timedOut() {
+        decide(Trigger.TIMED_OUT, -1, null);
+    }
+
+    /** The watch thread failed: delete the file (fail closed) unless decided already. */
+    void threadFailed(Throwable t) {
+        if (!decide(Trigger.WATCH_FAILED, -1, t) && !(t instanceof Error)) {
+            LOG.debug("the watcher thread failed after the decision on {}: {}", name, t.toString());
         }
     }
 
     /**
-     * Handles the {@code n} bytes of events in {@link #events}.
+     * One event of this watch (or an overflow of the shared queue), in the watch thread.
      *
-     * @return true when the thread is done (a decision was made, by it or another thread)
+     * @return true when this watcher has decided (by this event or before)
      */
-    private boolean handle(long n, long eventNanos, int triggerMask) {
-        int ints = (int) (n / 4);
-        for (int i = 0; i < ints; i = Inotify.next(events, i)) {
-            int mask = Inotify.mask(events, i);
-            if (decided.get()) {
-                return true;
-            }
-            int hit = mask & triggerMask;
-            if (hit != 0) {
-                Trigger t = (hit & IN_OPEN) != 0 ? Trigger.OPENED
-                        : (hit & IN_ACCESS) != 0 ? Trigger.READ : Trigger.CLOSED;
-                decide(t, eventNanos, null);
-                return true;
-            }
-            if ((mask & IN_Q_OVERFLOW) != 0) {
-                // events were dropped, an open among them maybe: fail closed
-                decide(Trigger.OVERFLOW, eventNanos, null);
-                return true;
-            }
-            if ((mask & (IN_ATTRIB | IN_MOVE_SELF)) != 0) {
-                // a chmod, a new hard link, a rename, or the last link removed: all but the chmod matter
-                int identity = identity(statWatcher);
-                if (identity == LINKED) {
-                    decide(Trigger.LINKED, -1, null);
-                    return true;
-                }
-                if (identity != SAME) {
-                    decide((mask & IN_MOVE_SELF) != 0 ? Trigger.MOVED : Trigger.REMOVED, -1, null);
-                    return true;
-                }
-                continue;
-            }
-            if ((mask & IN_DELETE_SELF) != 0) {
-                decide(Trigger.REMOVED, -1, null);
-                return true;
-            }
-            if ((mask & IN_UNMOUNT) != 0) {
-                decide(Trigger.UNMOUNTED, -1, null);
-                return true;
-            }
-            if ((mask & IN_IGNORED) != 0) {
-                // the kernel dropped the watch without telling why: we are blind now, so fail closed
-                decide(Trigger.WATCH_LOST, -1, null);
-                return true;
-            }
+    boolean onEvent(int mask, long eventNanos) {
+        if (decided.get()) {
+            return true;
         }
-        return decided.get();
+        int hit = mask & triggerMask;
+        if (hit != 0) {
+            Trigger t = (hit & IN_OPEN) != 0 ? Trigger.OPENED
+                    : (hit & IN_ACCESS) != 0 ? Trigger.READ : Trigger.CLOSED;
+            decide(t, eventNanos, null);
+            return true;
+        }
+        if ((mask & IN_Q_OVERFLOW) != 0) {
+            // events were dropped, an open among them maybe: fail closed
+            decide(Trigger.OVERFLOW, eventNanos, null);
+            return true;
+        }
+        if ((mask & (IN_ATTRIB | IN_MOVE_SELF)) != 0) {
+            // a chmod, a new hard link, a rename, or the last link removed: all but the chmod matter
+            int identity = identity(statWatcher);
+            if (identity == LINKED) {
+                decide(Trigger.LINKED, -1, null);
+                return true;
+            }
+            if (identity != SAME) {
+                decide((mask & IN_MOVE_SELF) != 0 ? Trigger.MOVED : Trigger.REMOVED, -1, null);
+                return true;
+            }
+            return false;
+        }
+        if ((mask & IN_DELETE_SELF) != 0) {
+            decide(Trigger.REMOVED, -1, null);
+            return true;
+        }
+        if ((mask & IN_UNMOUNT) != 0) {
+            decide(Trigger.UNMOUNTED, -1, null);
+            return true;
+        }
+        if ((mask & IN_IGNORED) != 0) {
+            // the kernel dropped the watch without telling why: we are blind now, so fail closed
+            decide(Trigger.WATCH_LOST, -1, null);
+            return true;
+        }
+        return false;
     }
 
     /**
@@ -672,28 +638,28 @@ public final class ReadOnceWatcher implements AutoCloseable {
     }
 
     /**
-     * Closes the inotify and directory descriptors once the decision is complete (the deciding thread may be
-     * another one, still using the directory descriptor until it releases the latch).
+     * Closes the directory descriptor once the decision is complete (the deciding thread may be another one, still
+     * using it until it releases the latch). Called by the watch thread as it ends.
      */
-    private void closeDescriptors() {
+    void closeDirectory() {
         boolean interrupted = false;
         while (true) {
             try {
-                decidedLatch.await(); // the thread only ends once decided is set, so this is short
+                decidedLatch.await(); // the thread only ends once every watcher decided, so this is short
                 break;
             } catch (InterruptedException e) {
                 interrupted = true;
             }
         }
-        try {
-            inotify.close();
-        } catch (IOException | RuntimeException e) {
-            LOG.debug("closing the inotify descriptor for {} failed: {}", name, e.toString());
-        }
-        try {
-            Libc.close(dirFd);
-        } catch (IOException | RuntimeException e) {
-            LOG.debug("closing the directory descriptor for {} failed: {}", name, e.toString());
+        synchronized (this) {
+            if (!directoryClosed) {
+                directoryClosed = true;
+                try {
+                    Libc.close(dirFd);
+                } catch (IOException | RuntimeException e) {
+                    LOG.debug("closing the directory descriptor for {} failed: {}", name, e.toString());
+                }
+            }
         }
         if (interrupted) {
             Thread.currentThread().interrupt();

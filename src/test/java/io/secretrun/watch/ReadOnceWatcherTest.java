@@ -273,6 +273,38 @@ class ReadOnceWatcherTest {
         }
     }
 
+    /**
+     * The watchers of one launch share one inotify instance and one thread: each decides on its own event (or its
+     * own read timeout), the others go on; the thread ends with the last decision.
+     */
+    @Test
+    void watchersShareOneThreadAndEachDecidesOnItsOwnEvent() throws Exception {
+        Path second = Files.writeString(dir.resolve("second.yaml"), CONTENT);
+        Path third = Files.writeString(dir.resolve("third.yaml"), CONTENT);
+        WatchThread shared = WatchThread.open();
+        ReadOnceWatcher w1 = ReadOnceWatcher.arm(shared, secret, null, null, null, 1, DeleteOn.OPEN, Duration.ZERO,
+                () -> { }, m -> { });
+        ReadOnceWatcher w2 = ReadOnceWatcher.arm(shared, second, null, null, null, 1, DeleteOn.READ, Duration.ZERO,
+                () -> { }, m -> { });
+        ReadOnceWatcher w3 = ReadOnceWatcher.arm(shared, third, null, null, null, 1, DeleteOn.OPEN,
+                Duration.ofMillis(300), () -> { }, m -> { });
+        watchers.addAll(List.of(w1, w2, w3));
+        shared.start();
+        assertEquals(1, Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals(ReadOnceWatcher.THREAD_NAME)).count(), "one thread");
+        assertSame(w1.thread(), w3.thread());
+
+        assertEquals(CONTENT, run("cat", secret.toString()));
+        assertEquals(Reason.OPENED, w1.await(WAIT).reason());
+        assertEquals(Reason.TIMED_OUT, w3.await(WAIT).reason(), "its own timeout");
+        assertTrue(Files.exists(second), "the other watch goes on");
+        assertTrue(w1.thread().isAlive());
+        assertEquals(CONTENT, run("cat", second.toString()));
+        assertEquals(Reason.READ, w2.await(WAIT).reason());
+        w1.thread().join(5000);
+        assertFalse(w1.thread().isAlive(), "the thread ends with the last decision");
+    }
+
     /** A second hard link made before the reader opens the file: an ERROR, our name deleted, the tamper hook told. */
     @Test
     void aSecondHardLinkIsATampering() throws Exception {
