@@ -38,11 +38,13 @@ import org.slf4j.event.Level;
  * Deletes the plaintext the moment its reader first touches it (inotify(7); the JDK's {@code WatchService} has no
  * open or read events), or when the read timeout passes, the child exits or secret-run stops: whatever comes first.
  *
- * <p>Lifecycle, shaped like the JDK's {@code WatchService}: {@link #arm} registers the watch and starts one platform
- * daemon thread, {@value #THREAD_NAME}; the first matching event (see {@link DeleteOn}) makes that thread unlink the
- * path; then the watch ends and the thread exits. {@link #deleteNow} does the same from any thread for the other
- * exit paths, and {@link #close()} is {@code deleteNow(STOPPED)}. Exactly one decision is ever made, and exactly one
- * log line describes it (file name and timings, never content).
+ * <p>Lifecycle, shaped like the JDK's {@code WatchService}: {@link #arm} registers the watch with a
+ * {@link WatchThread}, the one inotify instance and platform daemon thread, {@value #THREAD_NAME}, that a launch's
+ * watchers share (a watcher armed alone gets one of its own); the first matching event (see {@link DeleteOn}) makes
+ * that thread unlink the path; the thread ends with the last of its watchers' decisions. {@link #deleteNow} does
+ * the same from any thread for the other exit paths, and {@link #close()} is {@code deleteNow(STOPPED)}. Exactly
+ * one decision is ever made, and exactly one log line describes it (the app's file name and timings, never
+ * content). A second hard link or a move away is a tampering: an ERROR, and the launch is told.
  *
  * <p><b>Latency.</b> Between the event and the unlink the thread does only: read(2) returns the events into an
  * {@code int[]}, a mask test, a compare-and-set, statx(2) (the same-file check below), unlinkat(2). No logging, no
@@ -67,9 +69,9 @@ import org.slf4j.event.Level;
  * left until the read timeout, so it is its own timer (no second thread), then drains the queue with read(2).
  * {@link #deleteNow} decides, unlinks in the caller's thread (so the file is gone when it returns), then removes
  * the watch with inotify_rm_watch(2): the kernel queues {@code IN_IGNORED}, which wakes the poll; the thread sees
- * that the decision is made, closes the descriptor and ends. (If the unlink freed the inode the kernel has already
- * dropped the watch and queued {@code IN_IGNORED} itself.) No eventfd is needed. {@code deleteNow} then joins the
- * thread (bounded), so no thread outlives it.
+ * that the decision is made and ends once every watcher has decided. (If the unlink freed the inode the kernel has
+ * already dropped the watch and queued {@code IN_IGNORED} itself.) No eventfd is needed. The last {@code deleteNow}
+ * joins the thread (bounded), so no thread outlives the watchers.
  *
  * <p><b>Fail closed.</b> An inotify queue overflow counts as an open. Losing the watch while the path still names
  * the file, or any unexpected exception in the thread, deletes the file and records {@link Reason#FAILED}.
@@ -89,8 +91,6 @@ public final class ReadOnceWatcher implements AutoCloseable {
     private static final long JOIN_MILLIS = 2_000;
     /** How long a child's exit waits for the watcher thread to handle events already queued. */
     private static final long DRAIN_MILLIS = 500;
-    private static final long READY_MILLIS = 5_000;
-    private static final int EVENT_INTS = 1024; // 4 KiB of events
     /** Whether the same-file check uses statx(2) (else the JDK's attributes through /proc/self/fd). */
     private static final boolean STATX = Libc.hasStatx();
     private static final int STATX_MASK = Libc.STATX_TYPE | Libc.STATX_INO | Libc.STATX_NLINK;
@@ -337,7 +337,7 @@ public final class ReadOnceWatcher implements AutoCloseable {
             try (Inotify inotify = Inotify.open()) {
                 inotify.removeWatch(inotify.addWatch(directory, IN_OPEN | IN_DONT_FOLLOW));
                 inotify.awaitReadableOrErrno(0);
-                inotify.readOrErrno(new int[EVENT_INTS]);
+                inotify.readOrErrno(new int[Inotify.MIN_BUFFER_SIZE / 4]);
                 MemorySegment cEmpty = arena.allocate(1); // "": statx and unlinkat fail with ENOENT
                 if (STATX) {
                     Libc.statxOrErrno(dirFd, cEmpty, Libc.AT_SYMLINK_NOFOLLOW, STATX_MASK, Libc.statxBuffer(arena));
