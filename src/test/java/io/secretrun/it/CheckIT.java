@@ -77,6 +77,22 @@ class CheckIT {
         assertTrue(r.stdoutText().contains("level strict: missing"), r.stdoutText());
     }
 
+    /** With several secrets, one storage line per distinct directory (a FIFO's content reaches none). */
+    @Test
+    void everySecretsDirectoryIsReported() {
+        SecretRun.Result r = new SecretRun(disk).with()
+                .env("SECRET_RUN_SECRETS", "in=" + memory.resolve("b.yaml.enc") + ";in=" + disk.resolve("c.fifo.enc")
+                        + ",mode=fifo")
+                .run("check", "--secret", "in=" + disk.resolve("a.yaml.enc"), "--secret",
+                        "in=" + memory.resolve("b.yaml.enc"), "--secret", "in=" + disk.resolve("c.yaml.enc")
+                                + ",plaintext-dir=" + memory, "--min-level", "strict");
+        List<String> storage = r.stdoutText().lines().filter(l -> l.contains(" plaintext-storage: ")).toList();
+        assertEquals(2, storage.size(), r.stdoutText());
+        assertTrue(storage.get(0).startsWith("MISSING") && storage.get(0).contains(disk.toString()), r.stdoutText());
+        assertTrue(storage.get(1).startsWith("ok") && storage.get(1).contains(memory.toString()), r.stdoutText());
+        assertEquals(1, r.exitCode(), r.stdoutText());
+    }
+
     private static SecretRun.Result check(Path plaintextDir, String level) {
         return new SecretRun(plaintextDir).run("check", "-o", plaintextDir.resolve("secrets.yaml").toString(),
                 "--min-level", level);
