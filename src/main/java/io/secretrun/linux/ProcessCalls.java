@@ -217,8 +217,6 @@ public final class ProcessCalls {
         static final MethodHandle SETRESUID = Libc.bindWithErrno("setresuid",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
         static final MethodHandle SETUID = Libc.bindWithErrno("setuid", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-        static final MethodHandle LCHOWN = Libc.bindWithErrno("lchown",
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
     }
 
     public static int geteuid() {
@@ -281,18 +279,4 @@ public final class ProcessCalls {
         }
     }
 
-    /** lchown(2): changes the owner of {@code path} itself, never of what a symbolic link there points to. */
-    public static void lchown(Path path, int uid, int gid) throws ErrnoException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = Libc.callState();
-            int r = (int) Ids.LCHOWN.invokeExact(state, Libc.cPath(arena, path), uid, gid);
-            if (r != 0) {
-                throw new ErrnoException("lchown", path.toString(), Libc.errno(state));
-            }
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Libc.unexpected("lchown", t);
-        }
-    }
 }

@@ -196,10 +196,4 @@ public final class Placement {
             linkCreated = false;
         }
     }
-
-    /** Removes the file and the link, if there; for the paths before the watcher exists. */
-    public void removeQuietly() {
-        PlaintextFile.removeQuietly(file);
-        removeLink();
-    }
 }

@@ -92,15 +92,6 @@ public final class UserSwitch {
         return ((mode >> shift) & wanted) == wanted;
     }
 
-    /** Gives the plaintext to the user: before the watcher is armed (a chown is IN_ATTRIB, not a read anyway). */
-    public static void chown(Path file, TargetUser user) throws SecretRunException {
-        try {
-            ProcessCalls.lchown(file, user.uid(), user.gid());
-        } catch (ErrnoException e) {
-            throw SecretRunException.cantCreate("cannot give the plaintext to " + user + ": " + e.getMessage());
-        }
-    }
-
     /** Drops every thread of this process to {@code user}, irrevocably, and verifies it. */
     public static void drop(TargetUser user) throws SecretRunException {
         try {
