@@ -27,6 +27,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
@@ -219,8 +220,9 @@ class MultiSecretIT {
     }
 
     @ParameterizedTest
-    @EnumSource(Failure.class)
-    void oneFailingSecretMeansNoPlaintextAnywhereAndNoApp(Failure failure) throws IOException {
+    @CsvSource({"ROOT, FLIPPED_BYTE", "ROOT, OTHER_PASSPHRASE", "ROOT, MISSING_OUT_DIRECTORY",
+        "USER_1000, FLIPPED_BYTE", "USER_1000, OTHER_PASSPHRASE", "USER_1000, MISSING_OUT_DIRECTORY"})
+    void oneFailingSecretMeansNoPlaintextAnywhereAndNoApp(As as, Failure failure) throws IOException {
         encrypt("a.yaml");
         encrypt("b.yaml");
         encrypt("c.yaml");
@@ -236,7 +238,7 @@ class MultiSecretIT {
             case MISSING_OUT_DIRECTORY -> outB = "DIR/no-such-dir/b.yaml";
         }
         Path started = dir.resolve("started");
-        SecretRun.Result result = run(As.ROOT, List.of(
+        SecretRun.Result result = run(as, List.of(
                         "--secret", secret("in=DIR/a.yaml.enc"),
                         "--secret", secret("in=DIR/b.yaml.enc,out=" + outB),
                         "--secret", secret("in=DIR/c.yaml.enc,mode=fifo")),
