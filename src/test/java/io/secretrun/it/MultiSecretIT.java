@@ -254,6 +254,46 @@ class MultiSecretIT {
         assertTrue(error.contains("b.yaml"), "the line names the failing secret: " + error);
     }
 
+    /**
+     * A failure after the first secret was written (the second's directory is not writable by uid 1000, which
+     * shows only when it is written): the first is removed again, the app does not start.
+     */
+    @Test
+    void aFailureAfterTheFirstPlaintextWasWrittenRemovesIt() throws IOException {
+        encrypt("a.yaml");
+        encrypt("b.yaml");
+        Path locked = Files.createDirectory(dir.resolve("locked")); // root's, 0755 once the others are given to 1000
+        Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path started = dir.resolve("started");
+        SecretRun.Invocation invocation = launch(As.USER_1000, secretRun.with());
+        Files.setAttribute(locked, "unix:uid", 0);
+        Files.setAttribute(locked, "unix:gid", 0);
+        SecretRun.Result result = invocation.run(args(List.of("--secret", secret("in=DIR/a.yaml.enc"),
+                "--secret", secret("in=DIR/b.yaml.enc,out=DIR/locked/b.yaml")), "touch", started.toString()))
+                .assertExit(73).assertOneCleanErrorLine();
+        assertLine(result, "INFO", "wrote " + dir.resolve("a.yaml"));
+        assertFalse(existsNoFollow(dir.resolve("a.yaml")), "the first plaintext was removed again");
+        assertFalse(existsNoFollow(locked.resolve("b.yaml")));
+        assertFalse(existsNoFollow(started), "the app did not start");
+    }
+
+    /** TERM while the app runs removes every plaintext, of every kind. */
+    @Test
+    void aStopSignalRemovesEveryPlaintext() {
+        encrypt("a.yaml");
+        encrypt("b.conf");
+        SecretRun.Running running = secretRun.start(args(List.of("--secret", secret("in=DIR/a.yaml.enc"),
+                "--secret", secret("in=DIR/b.conf.enc,mode=fifo"), "--read-timeout", "0"), "sleep", "30"));
+        try (running) {
+            running.awaitFile(dir.resolve("a.yaml"));
+            running.awaitFile(dir.resolve("b.conf"));
+            running.signal("TERM");
+            running.await();
+        }
+        assertFalse(existsNoFollow(dir.resolve("a.yaml")));
+        assertFalse(existsNoFollow(dir.resolve("b.conf")));
+    }
+
     // ---- SPEC errors ----
 
     @Test
