@@ -4,6 +4,7 @@ import io.secretrun.error.SecretRunException;
 import io.secretrun.secret.SecretBytes;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.concurrent.ThreadLocalRandom;
@@ -29,6 +30,16 @@ public final class AtomicFile {
         }
         if (Files.isDirectory(absolute)) {
             throw SecretRunException.cantCreate("cannot create " + target + ": it is a directory");
+        }
+    }
+
+    /**
+     * Fails (73) when {@code target} exists and {@code replace} is false: an existing encrypted file is often the
+     * only copy of its secrets. Called before the passphrase is read, like {@link #check}.
+     */
+    public static void checkReplace(Path target, boolean replace) throws SecretRunException {
+        if (!replace && (Files.exists(target, LinkOption.NOFOLLOW_LINKS))) {
+            throw SecretRunException.cantCreate(target + " exists; not replacing it (use --force to replace it)");
         }
     }
 

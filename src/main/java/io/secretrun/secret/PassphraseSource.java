@@ -28,6 +28,17 @@ public sealed interface PassphraseSource {
 
     SecretBytes read() throws SecretRunException;
 
+    /**
+     * Reads a passphrase that is about to protect a file ({@code encrypt}, the new one of {@code rekey}): a typo
+     * would make the file unreadable for good, so a terminal asks twice, and the other sources read once.
+     *
+     * @param label what the prompt asks for, e.g. "Passphrase" or "New passphrase"
+     * @throws SecretRunException 64 when the two entries differ
+     */
+    default SecretBytes readNew(String label) throws SecretRunException {
+        return read();
+    }
+
     /** What to call this source in logs and errors (never the passphrase). */
     String describe();
 
@@ -164,6 +175,16 @@ public sealed interface PassphraseSource {
     record TerminalPrompt() implements PassphraseSource {
         @Override
         public SecretBytes read() throws SecretRunException {
+            return prompt("Passphrase", false);
+        }
+
+        @Override
+        public SecretBytes readNew(String label) throws SecretRunException {
+            return prompt(label, true);
+        }
+
+        /** Asks for {@code label}; with {@code confirm} a second time, refusing (64) when the entries differ. */
+        private SecretBytes prompt(String label, boolean confirm) throws SecretRunException {
             ControllingTerminal terminal;
             try {
                 terminal = ControllingTerminal.open();
@@ -180,11 +201,18 @@ public sealed interface PassphraseSource {
             Runtime.getRuntime().addShutdownHook(restorer);
             try (terminal; InputStream in = new DescriptorInput(terminal.fd(), describe())) {
                 terminal.echoOff();
-                terminal.write("Passphrase: ".getBytes(StandardCharsets.US_ASCII));
-                SecretBytes passphrase = firstLine(in, describe());
-                terminal.write(new byte[] {'\n'}); // the user's Enter was not echoed
-                if (passphrase == null) {
-                    throw SecretRunException.noInput("no passphrase: the terminal was closed");
+                SecretBytes passphrase = ask(terminal, in, label + ": ");
+                if (confirm) {
+                    try (SecretBytes again = ask(terminal, in, "Repeat " + label.toLowerCase(java.util.Locale.ROOT)
+                            + ": ")) {
+                        if (!passphrase.contentEquals(again)) {
+                            passphrase.close();
+                            throw SecretRunException.usage("the passphrases do not match; nothing written");
+                        }
+                    } catch (SecretRunException | IOException | RuntimeException e) {
+                        passphrase.close();
+                        throw e;
+                    }
                 }
                 LOG.info("passphrase read from the terminal");
                 return passphrase;
@@ -197,6 +225,17 @@ public sealed interface PassphraseSource {
                     // the hook runs (or ran) anyway
                 }
             }
+        }
+
+        private SecretBytes ask(ControllingTerminal terminal, InputStream in, String prompt)
+                throws IOException, SecretRunException {
+            terminal.write(prompt.getBytes(StandardCharsets.US_ASCII));
+            SecretBytes passphrase = firstLine(in, describe());
+            terminal.write(new byte[] {'\n'}); // the user's Enter was not echoed
+            if (passphrase == null) {
+                throw SecretRunException.noInput("no passphrase: the terminal was closed");
+            }
+            return passphrase;
         }
 
         @Override

@@ -73,19 +73,71 @@ class EncryptDecryptIT {
         assertEquals(18, number(packets, "tag=(18)"), "SEIPD packet\n" + packets);
         assertEquals(2, number(packets, "mdc_method: (\\d+)"), "MDC\n" + packets);
         assertEquals(1, number(packets, "compressed packet: algo=(\\d+)"), "ZIP compression\n" + packets);
-        assertFalse(existsNoFollow(pw), "the passphrase file is deleted by default");
-        assertEquals(Set.of("secrets.yaml", "secrets.yaml.enc"), listing(dir), "no temporary file left");
+        assertTrue(existsNoFollow(pw), "a passphrase file named with --passphrase-file is the user's: kept");
+        assertEquals(Set.of("secrets.yaml", "secrets.yaml.enc", pw.getFileName().toString()), listing(dir),
+                "no temporary file left");
     }
 
     @Test
-    void encryptReplacesAnExistingOutputLikeTheOldScriptsYes() {
+    void encryptRefusesToReplaceAnExistingOutputWith73() {
+        byte[] old = "OLD CONTENT\n".getBytes(StandardCharsets.UTF_8);
+        Path out = s.write("secrets.yaml.enc", old);
+        Path pw = s.passphraseFile();
+
+        SecretRun.Result result = s.secretRun.run("encrypt", "-i", input.toString(), "--passphrase-file",
+                pw.toString(), "--s2k-count", "65536").assertExit(ExitCode.CANT_CREATE.code());
+
+        assertArrayEquals(old, read(out), "the existing output is untouched");
+        assertTrue(result.stderrLines().getLast().contains("--force"), result.stderr());
+        result.assertOneCleanErrorLine();
+        assertTrue(existsNoFollow(pw));
+    }
+
+    @Test
+    void encryptReplacesAnExistingOutputWithForceOrItsVariable() {
         Path out = s.write("secrets.yaml.enc", "OLD CONTENT\n".getBytes(StandardCharsets.UTF_8));
 
         s.secretRun.run("encrypt", "-i", input.toString(), "--passphrase-file", s.passphraseFile().toString(),
-                "--s2k-count", "65536").assertExit(0);
-
+                "--s2k-count", "65536", "--force").assertExit(0);
         assertArrayEquals(s.plaintext, gpg.decrypt(out, s.passphrase));
         assertEquals(PosixFilePermissions.fromString("rw-------"), Scenario.permissions(out));
+
+        s.write("secrets.yaml.enc", "OLD CONTENT\n".getBytes(StandardCharsets.UTF_8));
+        s.secretRun.with().env("SECRET_RUN_FORCE", "yes").run("encrypt", "-i", input.toString(),
+                "--passphrase-file", s.passphraseFile().toString(), "--s2k-count", "65536").assertExit(0);
+        assertArrayEquals(s.plaintext, gpg.decrypt(out, s.passphrase));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "\n", "\nsecond line\n"})
+    void encryptRefusesAnEmptyPassphraseWith64(String content) {
+        Path pw = s.write("empty-pw", content.getBytes(StandardCharsets.UTF_8));
+        Path out = dir.resolve("out.enc");
+        Set<String> before = listing(dir);
+
+        SecretRun.Result result = s.secretRun.run("encrypt", "-i", input.toString(), "-o", out.toString(),
+                "--passphrase-file", pw.toString(), "--s2k-count", "65536").assertExit(ExitCode.USAGE.code());
+
+        assertEquals(before, listing(dir), "nothing written");
+        assertTrue(result.stderrLines().getLast().contains("--allow-empty-passphrase"), result.stderr());
+        result.assertOneCleanErrorLine();
+    }
+
+    @Test
+    void encryptAcceptsAnEmptyPassphraseWhenAllowed() {
+        Path out = dir.resolve("out.enc");
+        Path pw = s.write("empty-pw", new byte[0]);
+
+        s.secretRun.run("encrypt", "-i", input.toString(), "-o", out.toString(), "--passphrase-file",
+                pw.toString(), "--s2k-count", "65536", "--allow-empty-passphrase").assertExit(0);
+        s.secretRun.with().env("SECRET_RUN_ALLOW_EMPTY_PASSPHRASE", "1").run("encrypt", "-i", input.toString(),
+                "-o", dir.resolve("out2.enc").toString(), "--passphrase-file", pw.toString(), "--s2k-count",
+                "65536").assertExit(0);
+
+        SecretRun.Result decrypted = s.secretRun.with().allowOnStdout(s.contentMarker).run("decrypt", "-i",
+                out.toString(), "-o", "-", "--passphrase-file", pw.toString(), "--keep-passphrase-file")
+                .assertExit(0);
+        assertArrayEquals(s.plaintext, decrypted.stdout(), "the empty passphrase opens it");
     }
 
     @Test
@@ -241,24 +293,19 @@ class EncryptDecryptIT {
     }
 
     @Test
-    void encryptKeepsThePassphraseFileOnlyWhenAskedTo() {
-        Path kept = s.passphraseFile();
+    void encryptKeepsAPassphraseFileNamedWithTheOptionOrItsVariable() {
+        Path named = s.passphraseFile();
         s.secretRun.run("encrypt", "-i", input.toString(), "-o", dir.resolve("a.enc").toString(),
-                "--passphrase-file", kept.toString(), "--keep-passphrase-file", "--s2k-count", "65536")
-                .assertExit(0);
-        assertTrue(Files.exists(kept), "--keep-passphrase-file keeps it");
+                "--passphrase-file", named.toString(), "--s2k-count", "65536").assertExit(0);
+        assertEquals(s.passphrase + "\n", Scenario.readString(named), "kept unchanged");
 
-        Path keptByEnv = s.passphraseFile();
-        s.secretRun.with().env("DONT_DELETE_PWFILE", "yes")
+        Path namedByEnv = s.passphraseFile();
+        s.secretRun.with().env("SECRET_RUN_PASSPHRASE_FILE", namedByEnv.toString())
                 .run("encrypt", "-i", input.toString(), "-o", dir.resolve("b.enc").toString(),
-                        "--passphrase-file", keptByEnv.toString(), "--s2k-count", "65536")
+                        "--s2k-count", "65536")
                 .assertExit(0);
-        assertTrue(Files.exists(keptByEnv), "DONT_DELETE_PWFILE keeps it");
-
-        Path deleted = s.passphraseFile();
-        s.secretRun.run("encrypt", "-i", input.toString(), "-o", dir.resolve("c.enc").toString(),
-                "--passphrase-file", deleted.toString(), "--s2k-count", "65536").assertExit(0);
-        assertFalse(existsNoFollow(deleted), "deleted by default");
+        assertTrue(existsNoFollow(namedByEnv), "SECRET_RUN_PASSPHRASE_FILE names it too: kept");
+        assertArrayEquals(s.plaintext, gpg.decrypt(dir.resolve("b.enc"), s.passphrase));
     }
 
     @Test

@@ -169,6 +169,35 @@ class TerminalPromptIT {
     }
 
     @Test
+    void encryptAsksTwiceAndWritesWhenBothAnswersMatch() throws Exception {
+        Path input = s.write("plain.yaml", s.plaintext);
+        Path out = dir.resolve("plain.yaml.enc");
+        Session session = drive((s.passphrase + "\n" + s.passphrase + "\n").getBytes(StandardCharsets.UTF_8),
+                "encrypt", "-i", input.toString(), "--s2k-count", "65536");
+
+        assertEquals(0, session.exit(), session.shown());
+        assertTrue(session.shown().contains("Repeat passphrase: "), session.shown());
+        assertFalse(session.shown().contains(s.passphrase), "the passphrase was echoed:\n" + session.shown());
+        assertArrayEquals(s.plaintext, gpg.decrypt(out, s.passphrase));
+        assertEchoOffAtThePromptAndRestored(session);
+    }
+
+    @Test
+    void encryptRefusesTwoDifferentAnswersWith64AndWritesNothing() throws Exception {
+        Path input = s.write("plain.yaml", s.plaintext);
+        Path out = dir.resolve("plain.yaml.enc");
+        Session session = drive((s.passphrase + "\n" + s.passphrase + "x\n").getBytes(StandardCharsets.UTF_8),
+                "encrypt", "-i", input.toString(), "--s2k-count", "65536");
+
+        assertEquals(64, session.exit(), session.shown());
+        assertTrue(session.shown().contains("do not match"), session.shown());
+        assertFalse(existsNoFollow(out), "nothing written");
+        assertEquals(List.of(), Files.list(dir).map(p -> p.getFileName().toString())
+                .filter(n -> n.contains(".tmp")).toList(), "no temporary file");
+        assertEchoOffAtThePromptAndRestored(session);
+    }
+
+    @Test
     void ctrlCAtThePromptEndsSecretRunAndGivesTheEchoBack() throws Exception {
         Session session = drive(new byte[] {3}, "decrypt", "-i", s.encrypted.toString(), "-o", "-");
 
