@@ -88,6 +88,19 @@ class DefaultPassphraseFileIT {
         assertArrayEquals(s.plaintext, gpg.decrypt(out, s.passphrase));
     }
 
+    @Test
+    void rekeyDeletesTheDefaultFileButKeepsTheNamedNewOne() {
+        s.encrypt();
+        Path next = s.write("new-pw", "new-passphrase\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+
+        String left = runWithDefaultFile(s.passphrase + "\n", s.secretRun.with(), "rekey", "-i",
+                s.encrypted.toString(), "--new-passphrase-file", next.toString());
+
+        assertEquals("", left, "the default (current) passphrase file is deleted");
+        assertTrue(Files.exists(next), "the named new one is kept");
+        assertArrayEquals(s.plaintext, gpg.decrypt(s.encrypted, "new-passphrase"));
+    }
+
     private static Boolean mountNamespaces;
 
     static void requireMountNamespaces() {

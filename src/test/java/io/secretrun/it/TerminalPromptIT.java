@@ -69,7 +69,7 @@ class TerminalPromptIT {
                             out += data
                 if until is not None:
                     raise SystemExit("no prompt; the terminal showed: %r" % shown)
-            pump(b"Passphrase:")
+            pump(os.environ.get("PTY_DRIVER_PROMPT", "Passphrase:").encode())
             print("echo_at_prompt=%s" % bool(termios.tcgetattr(fd)[3] & termios.ECHO))
             os.write(fd, answer)
             pump()
@@ -105,6 +105,11 @@ class TerminalPromptIT {
     }
 
     private Session drive(byte[] answer, String... args) throws Exception {
+        return drive("Passphrase:", answer, args);
+    }
+
+    /** Waits for {@code prompt} before typing. */
+    private Session drive(String prompt, byte[] answer, String... args) throws Exception {
         Path answerFile = s.write("answer", answer);
         Path stdoutFile = dir.resolve("stdout");
         List<String> cmd = new ArrayList<>(List.of("python3", driver.toString(), answerFile.toString(),
@@ -114,6 +119,7 @@ class TerminalPromptIT {
         ProcessBuilder builder = new ProcessBuilder(cmd).directory(dir.toFile());
         builder.environment().clear();
         builder.environment().putAll(SecretRun.cleanEnvironment());
+        builder.environment().put("PTY_DRIVER_PROMPT", prompt);
         Process p = builder.start();
         if (!p.waitFor(SecretRun.DEFAULT_TIMEOUT.toSeconds() + 30, TimeUnit.SECONDS)) {
             p.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
@@ -195,6 +201,23 @@ class TerminalPromptIT {
         assertEquals(List.of(), Files.list(dir).map(p -> p.getFileName().toString())
                 .filter(n -> n.contains(".tmp")).toList(), "no temporary file");
         assertEchoOffAtThePromptAndRestored(session);
+    }
+
+    @Test
+    void rekeyAsksForTheNewPassphraseTwiceAndRefusesAMismatch() throws Exception {
+        byte[] before = read(s.encrypted);
+        String next = "new-" + s.passphrase;
+        Session mismatch = drive("New passphrase:", (next + "\n" + next + "x\n").getBytes(StandardCharsets.UTF_8),
+                "rekey", "-i", s.encrypted.toString(), "--passphrase-file", s.passphraseFile().toString());
+        assertEquals(64, mismatch.exit(), mismatch.shown());
+        assertArrayEquals(before, read(s.encrypted), "unchanged");
+
+        Session match = drive("New passphrase:", (next + "\n" + next + "\n").getBytes(StandardCharsets.UTF_8),
+                "rekey", "-i", s.encrypted.toString(), "--passphrase-file", s.passphraseFile().toString());
+        assertEquals(0, match.exit(), match.shown());
+        assertTrue(match.shown().contains("Repeat new passphrase: "), match.shown());
+        assertArrayEquals(s.plaintext, gpg.decrypt(s.encrypted, next));
+        assertEchoOffAtThePromptAndRestored(match);
     }
 
     @Test
