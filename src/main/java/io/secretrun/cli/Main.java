@@ -274,7 +274,7 @@ public final class Main implements Callable<Integer> {
      * uses them, then starts faster. Where no argument names one, picocli could not select one anyway.
      */
     private static final List<Class<?>> SUBCOMMANDS =
-            List.of(EncryptCommand.class, DecryptCommand.class, RekeyCommand.class, CheckCommand.class,
+            List.of(EncryptCommand.class, DecryptCommand.class, EditCommand.class, RekeyCommand.class, CheckCommand.class,
                     CommandLine.HelpCommand.class);
     private static final java.util.Set<String> SUBCOMMAND_WORDS = java.util.Set.of("encrypt", "secret_encrypt",
             "decrypt", "secret_decrypt", "rekey", "passwd", "edit", "check", "help", "-h", "--help");
