@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -92,27 +93,44 @@ public final class PrivateDirectory implements AutoCloseable {
         return candidates;
     }
 
-    /** Creates a new private directory in {@code base} and takes its lock. */
+    /**
+     * Creates a new private directory in {@code base} and takes its lock. It is made under a name the leftover
+     * scan does not look at and renamed only once locked, so a concurrent edit never takes it for a leftover.
+     */
     public static PrivateDirectory create(Path base) throws SecretRunException {
         byte[] random = new byte[12];
         RANDOM.nextBytes(random);
-        Path path = base.resolve(PREFIX + HexFormat.of().formatHex(random));
+        String name = HexFormat.of().formatHex(random);
+        Path making = base.resolve("." + PREFIX + name);
+        Path path = base.resolve(PREFIX + name);
         try {
-            Files.createDirectory(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(
+            Files.createDirectory(making, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(
                     "rwx------")));
         } catch (IOException e) {
             throw SecretRunException.cantCreate("cannot create a private directory in " + base + ": "
                     + e.getMessage());
         }
+        FileChannel channel = null;
         try {
-            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rwx------")); // whatever the umask
-            FileChannel channel = FileChannel.open(path.resolve(LOCK_FILE), Set.of(StandardOpenOption.CREATE_NEW,
+            Files.setPosixFilePermissions(making, PosixFilePermissions.fromString("rwx------")); // whatever the umask
+            channel = FileChannel.open(making.resolve(LOCK_FILE), Set.of(StandardOpenOption.CREATE_NEW,
                     StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(
                     PosixFilePermissions.fromString("rw-------")));
-            return new PrivateDirectory(path, channel, channel.lock());
+            FileLock lock = channel.lock();
+            Files.move(making, path, StandardCopyOption.ATOMIC_MOVE);
+            return new PrivateDirectory(path, channel, lock);
         } catch (IOException | RuntimeException e) {
+            wipeAndRemove(making);
             wipeAndRemove(path);
-            throw SecretRunException.cantCreate("cannot prepare private directory " + path + ": " + e.getMessage());
+            if (channel != null) {
+                try {
+                    channel.close();
+                } catch (IOException closing) {
+                    // already failing
+                }
+            }
+            throw SecretRunException.cantCreate("cannot prepare a private directory in " + base + ": "
+                    + e.getMessage());
         }
     }
 
@@ -192,7 +210,8 @@ public final class PrivateDirectory implements AutoCloseable {
                 return false; // our own edit's directory
             }
         } catch (NoSuchFileException e) {
-            // killed between creating the directory and its lock file: nothing of ours can be in use there
+            // a directory is renamed to its scanned name only once locked: this one's edit removed its lock file
+            // while ending, or someone else made it; either way no edit uses it
             return true;
         } catch (IOException e) {
             return false;
@@ -210,10 +229,25 @@ public final class PrivateDirectory implements AutoCloseable {
      */
     static boolean wipeAndRemove(Path dir) {
         boolean ok = true;
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+        List<Path> entries = new ArrayList<>();
+        try (DirectoryStream<Path> listing = Files.newDirectoryStream(dir)) {
+            listing.forEach(entries::add);
+        } catch (NoSuchFileException e) {
+            return true;
+        } catch (IOException e) {
+            LOG.error("could not wipe {}: {}", dir, e.getMessage());
+            return false;
+        }
+        // the lock file last: while it exists, a concurrent edit's scan takes the directory for one in use
+        entries.sort(java.util.Comparator.comparing((Path p) -> p.getFileName().toString().equals(LOCK_FILE)));
+        try {
             for (Path entry : entries) {
-                BasicFileAttributes attributes = Files.readAttributes(entry, BasicFileAttributes.class,
-                        LinkOption.NOFOLLOW_LINKS);
+                BasicFileAttributes attributes;
+                try {
+                    attributes = Files.readAttributes(entry, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                } catch (NoSuchFileException e) {
+                    continue; // removed meanwhile
+                }
                 if (attributes.isDirectory()) {
                     ok &= wipeAndRemove(entry);
                     continue;
@@ -222,14 +256,12 @@ public final class PrivateDirectory implements AutoCloseable {
                     ok &= zero(entry, attributes.size());
                 }
                 try {
-                    Files.delete(entry);
+                    Files.deleteIfExists(entry);
                 } catch (IOException e) {
                     LOG.error("could not remove {}: {}", entry, e.getMessage());
                     ok = false;
                 }
             }
-        } catch (NoSuchFileException e) {
-            return true;
         } catch (IOException e) {
             LOG.error("could not wipe {}: {}", dir, e.getMessage());
             ok = false;

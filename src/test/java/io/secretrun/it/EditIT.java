@@ -166,6 +166,19 @@ class EditIT {
     }
 
     @Test
+    void theEditorDoesNotInheritThePassphraseVariable() {
+        s.encrypt();
+        Path editor = editor("env-recorder", "env > \"$record.env\"");
+
+        edit(editor).env("MY_PW", s.passphrase).run("edit", "-i", s.encrypted.toString(), "--passphrase-env",
+                "MY_PW").assertExit(0);
+
+        String env = Scenario.readString(dir.resolve("env-recorder-record.env"));
+        assertFalse(env.contains("MY_PW") || env.contains(s.passphrase), env);
+        assertTrue(env.contains("XDG_RUNTIME_DIR="), "the rest of the environment is passed on:\n" + env);
+    }
+
+    @Test
     void anEditorThatFailsLeavesTheFileAsItWas() {
         s.encrypt();
         original = read(s.encrypted);
