@@ -104,11 +104,7 @@ public final class SymmetricDecryptor {
             if (outer.read() != -1) {
                 throw structure("data after the encrypted packet");
             }
-            S2K s2k = keys.lastS2k();
-            boolean iterated = s2k.getType() == S2K.SALTED_AND_ITERATED;
-            return new Decrypted(plaintext, new MessageParameters(decoded instanceof ArmoredInputStream,
-                    keys.dataAlgorithm(), s2k.getType(), s2k.getHashAlgorithm(),
-                    iterated ? s2k.getIterationCount() : 0, compression, opened.data().isAEAD()));
+            return new Decrypted(plaintext, parameters(decoded, keys, compression, opened));
         } catch (SecretRunException e) {
             plaintext.close();
             throw e;
@@ -118,6 +114,15 @@ public final class SymmetricDecryptor {
             plaintext.close();
             throw translate(e, decrypting);
         }
+    }
+
+    private static MessageParameters parameters(InputStream decoded, RawPassphraseDecryptorFactory keys,
+            int compression, Opened opened) {
+        S2K s2k = keys.lastS2k();
+        int type = s2k == null ? -1 : s2k.getType();
+        return new MessageParameters(decoded instanceof ArmoredInputStream, keys.dataAlgorithm(), type,
+                s2k == null ? -1 : s2k.getHashAlgorithm(),
+                type == S2K.SALTED_AND_ITERATED ? s2k.getIterationCount() : 0, compression, opened.data().isAEAD());
     }
 
     private record Opened(PGPPBEEncryptedData data, InputStream clear) {
