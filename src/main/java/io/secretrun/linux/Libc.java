@@ -158,6 +158,39 @@ public final class Libc {
         }
     }
 
+    // ---- the environment ----
+
+    private static final class Getenv {
+        // getenv(3): the passphrase variable's raw bytes from the C library's environment. /proc/self/environ is
+        // no alternative: once secret-run is non-dumpable the kernel gives that file to root.
+        static final MethodHandle H = bind("getenv", FunctionDescriptor.of(ADDRESS, ADDRESS));
+    }
+
+    /**
+     * getenv(3): the value of variable {@code name} as the native memory that holds it in this process's environment
+     * (its bytes, without the terminating NUL; no charset decoding, no String), or null when it is not set. A name
+     * containing {@code =} or NUL names no variable. Read it, do not keep it: a later setenv may free it.
+     */
+    public static MemorySegment getenv(String name) {
+        if (name.indexOf('=') >= 0 || name.indexOf('\0') >= 0) {
+            return null;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = (MemorySegment) Getenv.H.invokeExact(arena.allocateFrom(name, PATH_CHARSET));
+            if (value.equals(MemorySegment.NULL)) {
+                return null;
+            }
+            MemorySegment unbounded = value.reinterpret(Long.MAX_VALUE);
+            long length = 0;
+            while (unbounded.get(JAVA_BYTE, length) != 0) {
+                length++;
+            }
+            return value.reinterpret(length);
+        } catch (Throwable t) {
+            throw unexpected("getenv", t);
+        }
+    }
+
     // ---- file descriptors and files ----
 
     private static final class Read {

@@ -10,10 +10,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.secretrun.testing.Ci;
+import io.secretrun.testing.OtherUserInstall;
 import io.secretrun.error.ExitCode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -241,6 +244,61 @@ class PassphraseSourcesIT {
 
         assertTrue(Files.exists(s.encrypted));
         assertArrayEquals(before, read(s.encrypted));
+    }
+
+    /** setpriv to uid and gid 1000 (the image's user), no supplementary groups. */
+    static final String[] AS_UID_1000 = {"setpriv", "--reuid", "1000", "--regid", "1000", "--clear-groups", "--"};
+
+    /**
+     * Every passphrase source works for an ordinary user, as the image runs (USER 1000): secret-run makes itself
+     * non-dumpable first, after which the kernel gives its /proc/self files (environ among them) to root. The app
+     * (uid 1000 too) copies the plaintext and records whether it sees the passphrase variable. The terminal prompt:
+     * TerminalPromptIT.aNonRootUserIsAskedOnTheTerminal.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"file", "env", "fd"})
+    void everyPassphraseSourceWorksForANonRootUser(String source) throws Exception {
+        Ci.assumeOrFail("root".equals(System.getProperty("user.name")), "setpriv to uid 1000 needs root");
+        GpgFixture.requireTool("setpriv");
+        GpgFixture.requireTool("bash");
+        Path pw = s.passphraseFile();
+        Path seen = dir.resolve("env-seen");
+        Path uid = dir.resolve("uid");
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        for (Path f : List.of(pw, s.encrypted)) {
+            Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        }
+        List<String> options = switch (source) {
+            case "file" -> List.of("--passphrase-file", pw.toString());
+            case "env" -> List.of("--passphrase-env", "APP_PW");
+            case "fd" -> List.of("--passphrase-fd", "3");
+            default -> throw new IllegalArgumentException(source);
+        };
+        List<String> wrapper = new ArrayList<>();
+        if (source.equals("fd")) {
+            wrapper.addAll(List.of("bash", "-c", "exec 3<\"$0\"; exec \"$@\"", pw.toString()));
+        }
+        wrapper.addAll(List.of(AS_UID_1000));
+        List<String> args = new ArrayList<>(List.of("-i", s.encrypted.toString(), "-o", s.target.toString()));
+        args.addAll(options);
+        args.addAll(List.of("--", "sh", "-c",
+                "id -u > \"$0\"; cat \"$1\" > \"$2\"; echo \"${APP_PW-unset}\" > \"$3\"", uid.toString(),
+                s.target.toString(), copy.toString(), seen.toString()));
+
+        try (OtherUserInstall install = OtherUserInstall.of(SecretRun.jar())) {
+            SecretRun.Invocation invocation = s.secretRun.with().wrapper(wrapper.toArray(String[]::new))
+                    .program(install.javaCommand().toArray(String[]::new));
+            if (source.equals("env")) {
+                invocation.env("APP_PW", s.passphrase);
+            }
+            invocation.run(args.toArray(String[]::new)).assertExit(0);
+        }
+
+        assertEquals("1000\n", readString(uid), "the app ran as uid 1000");
+        assertArrayEquals(s.plaintext, read(copy));
+        assertFalse(existsNoFollow(s.target), "plaintext deleted");
+        assertEquals("unset\n", readString(seen), "the app does not inherit the passphrase variable");
+        assertEquals(!source.equals("file"), existsNoFollow(pw), "only the passphrase file is deleted");
     }
 
     private static boolean controllingTerminalAvailable() {
