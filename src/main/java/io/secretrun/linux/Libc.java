@@ -406,6 +406,11 @@ public final class Libc {
     public static final int S_IFMT = 0170000;
     public static final int S_IFREG = 0100000;
     public static final int S_IFDIR = 0040000;
+    public static final int S_IFIFO = 0010000;
+    public static final int S_IFCHR = 0020000;
+    public static final int S_IFBLK = 0060000;
+    public static final int S_IFSOCK = 0140000;
+    public static final int S_IFLNK = 0120000;
 
     private static final class Statx {
         // statx(2): the device and inode a name refers to, without opening it (an open would be an inotify event)
@@ -440,6 +445,37 @@ public final class Libc {
             throw unexpected("statx", t);
         }
         return r == 0 ? 0 : errno(state);
+    }
+
+    public static final int AT_EMPTY_PATH = 0x1000;
+
+    /**
+     * The type of the file open on {@code fd} ({@code S_IFMT} bits of its mode: {@link #S_IFREG}, {@link #S_IFDIR},
+     * {@link #S_IFIFO}, ...), from statx(fd, "", AT_EMPTY_PATH): the file itself, whatever its path names now.
+     */
+    public static int fileType(int fd) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = statxBuffer(arena);
+            int err = statxOrErrno(fd, arena.allocateFrom(""), AT_EMPTY_PATH, STATX_TYPE, buf);
+            if (err != 0) {
+                throw new ErrnoException("statx", "fd " + fd, err);
+            }
+            return statxMode(buf) & S_IFMT;
+        }
+    }
+
+    /** What a file type of {@link #fileType} is, for messages: "a FIFO", "a character device", ... */
+    public static String describeFileType(int type) {
+        return switch (type) {
+            case S_IFREG -> "a regular file";
+            case S_IFDIR -> "a directory";
+            case S_IFIFO -> "a FIFO";
+            case S_IFCHR -> "a character device";
+            case S_IFBLK -> "a block device";
+            case S_IFSOCK -> "a socket";
+            case S_IFLNK -> "a symbolic link";
+            default -> "of an unknown type";
+        };
     }
 
     public static long statxIno(MemorySegment buf) {

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.OptionalInt;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +32,11 @@ public sealed interface PassphraseSource {
 
     /** What to call this source in logs and errors (never the passphrase). */
     String describe();
+
+    /** The file descriptor the passphrase is read from, if it is one (the app must not get a file there). */
+    default OptionalInt descriptor() {
+        return OptionalInt.empty();
+    }
 
     /** A file, deleted right after it is read unless {@code keep}. */
     record File(Path path, boolean keep) implements PassphraseSource {
@@ -141,6 +147,11 @@ public sealed interface PassphraseSource {
         @Override
         public String describe() {
             return "file descriptor " + fd;
+        }
+
+        @Override
+        public OptionalInt descriptor() {
+            return OptionalInt.of(fd);
         }
     }
 

@@ -133,6 +133,44 @@ class PassphraseSourcesIT {
     }
 
     /**
+     * {@code --passphrase-fd 0} with a regular file ({@code secret-run ... 0<pwfile}): the app must not get the
+     * passphrase file as its stdin (it could seek back and read it). It gets /dev/null there instead, and the log
+     * says so. A pipe on stdin stays the app's stdin (the caller may pass the rest on).
+     */
+    @Test
+    void aPassphraseFileOnStdinIsNotTheAppsStdin() {
+        GpgFixture.requireTool("bash");
+        Path pw = s.write("pw-stdin", (s.passphrase + "\nsecond line\n").getBytes(StandardCharsets.UTF_8));
+        Path stdin = dir.resolve("app-stdin");
+        Path rest = dir.resolve("app-read");
+
+        SecretRun.Result result = s.secretRun.with().wrapper("bash", "-c", "exec 0<\"$0\"; exec \"$@\"", pw.toString())
+                .run("-i", s.encrypted.toString(), "-o", s.target.toString(), "--passphrase-fd", "0", "--",
+                        "sh", "-c", "cat \"$0\" > \"$1\"; readlink /proc/self/fd/0 > \"$2\"; cat > \"$3\"",
+                        s.target.toString(), copy.toString(), stdin.toString(), rest.toString());
+
+        result.assertExit(0);
+        assertArrayEquals(s.plaintext, read(copy));
+        assertEquals("/dev/null\n", readString(stdin), "the app's stdin");
+        assertEquals("", readString(rest), "the app read nothing of the passphrase file");
+        assertTrue(result.stderr().contains("the app gets /dev/null as its stdin"), result.stderr());
+    }
+
+    @Test
+    void aPipeOnStdinStaysTheAppsStdin() {
+        Path rest = dir.resolve("app-read");
+
+        SecretRun.Result result = s.secretRun.with()
+                .stdin((s.passphrase + "\nfor the app\n").getBytes(StandardCharsets.UTF_8))
+                .run("-i", s.encrypted.toString(), "-o", s.target.toString(), "--passphrase-fd", "0", "--",
+                        "sh", "-c", "cat \"$0\" > /dev/null; cat > \"$1\"", s.target.toString(), rest.toString());
+
+        result.assertExit(0);
+        assertEquals("for the app\n", readString(rest));
+        assertFalse(result.stderr().contains("/dev/null"), result.stderr());
+    }
+
+    /**
      * Wrappers that give secret-run the passphrase file's content on descriptor 3 (the file is "$0"); each execs
      * java so the pid stays the JVM's. "file at offset" has read the first line ("junk") already: secret-run must
      * read from where the descriptor stands, as gpg does, not reopen the file from its start.
