@@ -298,6 +298,7 @@ public final class Libc {
 
     public static final int O_WRONLY = 1;
     public static final int O_NONBLOCK = 0x800;
+    public static final int O_NOCTTY = 0x100;
 
     /**
      * open(path, flags) without a mode (no O_CREAT): e.g. a FIFO's write end with O_NONBLOCK, which fails with
