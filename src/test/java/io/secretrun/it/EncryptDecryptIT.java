@@ -253,6 +253,33 @@ class EncryptDecryptIT {
         assertEquals(before, listing(dir), "killed while writing " + seen + ": nothing may stay behind");
     }
 
+    /**
+     * A temporary file of an interrupted run (killed between naming its file and renaming it over an existing
+     * target) is removed by the next decrypt to the same target, but only when provably ours: a file that merely
+     * looks like one (another mode) stays.
+     */
+    @Test
+    void decryptRemovesATemporaryFileAnInterruptedRunLeftButNothingElse() throws Exception {
+        s.encrypt();
+        Path out = dir.resolve("decrypted.yaml");
+        Path leftover = Files.write(dir.resolve(".decrypted.yaml.tmp-0123456789abcdef"), s.plaintext);
+        Files.setPosixFilePermissions(leftover, PosixFilePermissions.fromString("rw-------"));
+        Path lookalike = Files.writeString(dir.resolve(".decrypted.yaml.tmp-00ff"), "a user's file");
+        Files.setPosixFilePermissions(lookalike, PosixFilePermissions.fromString("rw-r--r--"));
+        Files.writeString(out, "the previous output");
+
+        SecretRun.Result result = s.secretRun.run("decrypt", "-i", s.encrypted.toString(), "-o", out.toString(),
+                "--passphrase-file", s.passphraseFile().toString()).assertExit(0);
+
+        assertArrayEquals(s.plaintext, read(out), "replaced");
+        assertFalse(Files.exists(leftover), "our leftover removed");
+        assertEquals("a user's file", Files.readString(lookalike), "a file that is not provably ours stays");
+        assertTrue(result.stderr().contains("removed " + leftover + ", a temporary file an interrupted secret-run "
+                + "left"), result.stderr());
+        assertEquals(Set.of("secrets.yaml", "secrets.yaml.enc", "decrypted.yaml", lookalike.getFileName().toString()),
+                listing(dir));
+    }
+
     @Test
     void decryptToStdout() {
         s.encrypt();
