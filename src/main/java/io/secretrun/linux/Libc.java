@@ -453,8 +453,17 @@ public final class Libc {
     /**
      * The type of the file open on {@code fd} ({@code S_IFMT} bits of its mode: {@link #S_IFREG}, {@link #S_IFDIR},
      * {@link #S_IFIFO}, ...), from statx(fd, "", AT_EMPTY_PATH): the file itself, whatever its path names now.
+     * Without statx in the C library, from {@code /proc/self/fd/N}.
      */
     public static int fileType(int fd) throws ErrnoException {
+        if (!hasStatx()) {
+            // musl before 1.2.5: the JDK's attributes of /proc/self/fd/N, which names the open file itself
+            try {
+                return (int) java.nio.file.Files.getAttribute(Path.of("/proc/self/fd/" + fd), "unix:mode") & S_IFMT;
+            } catch (java.io.IOException e) {
+                throw new ErrnoException("stat", "fd " + fd, Errno.EBADF);
+            }
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = statxBuffer(arena);
             int err = statxOrErrno(fd, arena.allocateFrom(""), AT_EMPTY_PATH, STATX_TYPE, buf);
