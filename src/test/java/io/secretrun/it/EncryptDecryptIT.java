@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.secretrun.error.ExitCode;
+import io.secretrun.testing.Ci;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -152,6 +154,24 @@ class EncryptDecryptIT {
         assertArrayEquals(s.plaintext, gpg.decrypt(out, s.passphrase));
     }
 
+    /**
+     * encrypt reads its input from anything (a pipe, {@code <(command)}: the plaintext need not touch a disk), but
+     * never more than --max-size: /dev/zero ends with 65 at once.
+     */
+    @Test
+    void encryptReadsAnEndlessInputOnlyUpToMaxSize() {
+        Path out = dir.resolve("out.enc");
+        Path pw = s.passphraseFile();
+        Set<String> before = listing(dir);
+
+        SecretRun.Result result = s.secretRun.run("encrypt", "-i", "/dev/zero", "-o", out.toString(),
+                "--passphrase-file", pw.toString(), "--keep-passphrase-file", "--max-size", "1MiB")
+                .assertExit(ExitCode.DATA_ERROR.code());
+
+        assertEquals(before, listing(dir), "no output");
+        result.assertOneCleanErrorLine();
+    }
+
     @Test
     void encryptOfAMissingInputFailsWith66() {
         Path missing = dir.resolve("no-such-input.yaml");
@@ -236,6 +256,80 @@ class EncryptDecryptIT {
 
         assertArrayEquals(s.plaintext, gpg.decrypt(out, s.passphrase));
         assertEquals(id, number(gpg.listPackets(out, s.passphrase), "symkey enc packet: version 4, cipher (\\d+)"));
+    }
+
+    /**
+     * {@code decrypt -o FILE} killed with SIGKILL while it writes leaves nothing: the plaintext is written into a
+     * file without a name (O_TMPFILE) that gets its name only once complete. The kill comes when the JVM has a
+     * descriptor open on a file in the output directory (seen in /proc/PID/fd: before, a {@code .NAME.tmp-*}
+     * file, which stayed behind with the whole plaintext). A large plaintext gives the write (and its fsync) time.
+     */
+    @Test
+    void decryptKilledWhileWritingLeavesNoPlaintext() throws Exception {
+        Ci.assumeOrFail("root".equals(System.getProperty("user.name")),
+                "reading the descriptors of a non-dumpable process needs root");
+        byte[] big = new byte[64 * 1024 * 1024];
+        byte[] marker = s.contentMarker.getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(marker, 0, big, 0, marker.length);
+        gpg.encrypt(big, s.passphrase, s.encrypted, "-z", "1");
+        Path out = dir.resolve("decrypted.yaml");
+        Set<String> before = listing(dir);
+        String encrypted = s.encrypted.toString();
+
+        String seen = null;
+        try (SecretRun.Running running = s.secretRun.with().env("APP_PW", s.passphrase)
+                .start("decrypt", "-i", encrypted, "-o", out.toString(), "--passphrase-env", "APP_PW",
+                        "--max-size", "100MiB")) {
+            Path fds = Path.of("/proc", Long.toString(running.pid()), "fd");
+            while (seen == null && running.isAlive()) {
+                try (var entries = Files.newDirectoryStream(fds)) {
+                    for (Path fd : entries) {
+                        try {
+                            String target = Files.readSymbolicLink(fd).toString();
+                            if (target.startsWith(dir + "/") && !target.equals(encrypted)) {
+                                seen = target;
+                            }
+                        } catch (IOException closedMeanwhile) {
+                            // the descriptor went away between the listing and the readlink
+                        }
+                    }
+                } catch (IOException exited) {
+                    break;
+                }
+            }
+            assertTrue(seen != null, "never saw the output file open; decrypt finished first");
+            running.signal("KILL");
+            running.await();
+        }
+
+        assertEquals(before, listing(dir), "killed while writing " + seen + ": nothing may stay behind");
+    }
+
+    /**
+     * A temporary file of an interrupted run (killed between naming its file and renaming it over an existing
+     * target) is removed by the next decrypt to the same target, but only when provably ours: a file that merely
+     * looks like one (another mode) stays.
+     */
+    @Test
+    void decryptRemovesATemporaryFileAnInterruptedRunLeftButNothingElse() throws Exception {
+        s.encrypt();
+        Path out = dir.resolve("decrypted.yaml");
+        Path leftover = Files.write(dir.resolve(".decrypted.yaml.tmp-0123456789abcdef"), s.plaintext);
+        Files.setPosixFilePermissions(leftover, PosixFilePermissions.fromString("rw-------"));
+        Path lookalike = Files.writeString(dir.resolve(".decrypted.yaml.tmp-00ff"), "a user's file");
+        Files.setPosixFilePermissions(lookalike, PosixFilePermissions.fromString("rw-r--r--"));
+        Files.writeString(out, "the previous output");
+
+        SecretRun.Result result = s.secretRun.run("decrypt", "-i", s.encrypted.toString(), "-o", out.toString(),
+                "--passphrase-file", s.passphraseFile().toString()).assertExit(0);
+
+        assertArrayEquals(s.plaintext, read(out), "replaced");
+        assertFalse(Files.exists(leftover), "our leftover removed");
+        assertEquals("a user's file", Files.readString(lookalike), "a file that is not provably ours stays");
+        assertTrue(result.stderr().contains("removed " + leftover + ", a temporary file an interrupted secret-run "
+                + "left"), result.stderr());
+        assertEquals(Set.of("secrets.yaml", "secrets.yaml.enc", "decrypted.yaml", lookalike.getFileName().toString()),
+                listing(dir));
     }
 
     @Test

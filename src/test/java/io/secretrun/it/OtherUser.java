@@ -1,12 +1,11 @@
 package io.secretrun.it;
 
 import io.secretrun.testing.Ci;
+import io.secretrun.testing.OtherUserInstall;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -26,23 +25,12 @@ final class OtherUser {
         Ci.assumeOrFail(SecretRun.onPath("setpriv"), "setpriv (util-linux) is not installed");
     }
 
-    /** The setpriv prefix and a java command running a copy of the jar placed in {@code shared}. */
+    /** The setpriv prefix and the launchers' java command, running a copy of the jar placed in {@code shared}. */
     static List<String> javaCommand(Path shared) {
-        try {
-            Path jar = SecretRun.jar();
-            Path jvmArgs = jar.toAbsolutePath().getParent().resolveSibling("root/usr/share/secret-run/jvm.args");
-            Path jarCopy = Files.copy(jar, shared.resolve("secret-run.jar"), StandardCopyOption.REPLACE_EXISTING);
-            Path argsCopy = Files.copy(jvmArgs, shared.resolve("jvm.args"), StandardCopyOption.REPLACE_EXISTING);
-            for (Path p : List.of(jarCopy, argsCopy)) {
-                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-r--r--"));
-            }
-            Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxr-xr-x"));
-            return new ArrayList<>(List.of("setpriv", "--reuid", UID, "--regid", UID, "--clear-groups", "--", "env",
-                    "--default-signal=INT", SecretRun.javaExecutable().toString(), "@" + argsCopy, "-jar",
-                    jarCopy.toString()));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        List<String> command = new ArrayList<>(List.of("setpriv", "--reuid", UID, "--regid", UID, "--clear-groups",
+                "--"));
+        command.addAll(OtherUserInstall.in(shared, SecretRun.jar()).javaCommand());
+        return command;
     }
 
     static void chown(Path path) {

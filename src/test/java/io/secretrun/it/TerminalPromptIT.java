@@ -9,9 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.secretrun.testing.Ci;
+import io.secretrun.testing.OtherUserInstall;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -105,16 +107,24 @@ class TerminalPromptIT {
     }
 
     private Session drive(byte[] answer, String... args) throws Exception {
-        return drive("Passphrase:", answer, args);
+        return drive("Passphrase:", SecretRun.javaCommand(), answer, args);
     }
 
     /** Waits for {@code prompt} before typing. */
     private Session drive(String prompt, byte[] answer, String... args) throws Exception {
+        return drive(prompt, SecretRun.javaCommand(), answer, args);
+    }
+
+    private Session drive(List<String> secretRun, byte[] answer, String... args) throws Exception {
+        return drive("Passphrase:", secretRun, answer, args);
+    }
+
+    private Session drive(String prompt, List<String> secretRun, byte[] answer, String... args) throws Exception {
         Path answerFile = s.write("answer", answer);
         Path stdoutFile = dir.resolve("stdout");
         List<String> cmd = new ArrayList<>(List.of("python3", driver.toString(), answerFile.toString(),
                 stdoutFile.toString()));
-        cmd.addAll(SecretRun.javaCommand());
+        cmd.addAll(secretRun);
         cmd.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(cmd).directory(dir.toFile());
         builder.environment().clear();
@@ -138,6 +148,25 @@ class TerminalPromptIT {
     private void assertEchoOffAtThePromptAndRestored(Session session) {
         assertEquals("False", session.seen().get("echo_at_prompt"), "echo was on while the passphrase was typed");
         assertEquals("True", session.seen().get("echo_after"), "echo not restored after secret-run exited");
+    }
+
+    /** The prompt as an ordinary user (uid 1000, as the image runs), whose secret-run is non-dumpable. */
+    @Test
+    void aNonRootUserIsAskedOnTheTerminal() throws Exception {
+        Ci.assumeOrFail("root".equals(System.getProperty("user.name")), "setpriv to uid 1000 needs root");
+        GpgFixture.requireTool("setpriv");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(s.encrypted, PosixFilePermissions.fromString("rw-r--r--"));
+        try (OtherUserInstall install = OtherUserInstall.of(SecretRun.jar())) {
+            List<String> command = new ArrayList<>(List.of(PassphraseSourcesIT.AS_UID_1000));
+            command.addAll(install.javaCommand());
+            Session session = drive(command, (s.passphrase + "\n").getBytes(StandardCharsets.UTF_8),
+                    "decrypt", "-i", s.encrypted.toString(), "-o", "-");
+
+            assertEquals(0, session.exit(), session.shown());
+            assertArrayEquals(s.plaintext, session.stdout());
+            assertEchoOffAtThePromptAndRestored(session);
+        }
     }
 
     @Test
