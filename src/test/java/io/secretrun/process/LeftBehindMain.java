@@ -1,0 +1,26 @@
+package io.secretrun.process;
+
+import io.secretrun.linux.Libc;
+import java.time.Duration;
+
+/**
+ * Runs in its own JVM (see LeftBehindTest): becomes a child subreaper as secret-run does, then runs args as the
+ * app, in a session of its own (setsid), and prints LeftBehind's verdict once the app has exited.
+ */
+public final class LeftBehindMain {
+    public static void main(String[] args) throws Exception {
+        Libc.prctl(Libc.PR_SET_CHILD_SUBREAPER, 1);
+        Process app = new ProcessBuilder(args).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        int pid = (int) app.pid();
+        // setsid runs the shell in the same pid: its group and session are its pid
+        int code = app.waitFor();
+        for (int i = 0; i < 500 && LeftBehind.find(new LeftBehind.App(pid, pid, pid), Libc.getpid()).isEmpty(); i++) {
+            Thread.sleep(10); // the daemon's own parent exits right after its fork: give the re-parenting a moment
+        }
+        System.out.println(LeftBehind.check(new LeftBehind.App(pid, pid, pid), code, Duration.ofMillis(100))
+                .orElse("none"));
+        for (ProcessHandle h : ProcessHandle.current().children().toList()) {
+            h.destroyForcibly();
+        }
+    }
+}
