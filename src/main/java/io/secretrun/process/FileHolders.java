@@ -16,7 +16,8 @@ import java.util.Map;
  * inode; the link's text is not enough (a FIFO's name can be renamed or deleted while it stays open).
  *
  * <p>The kernel shows a process's descriptors only to its own user (when it is dumpable) or to a holder of
- * {@code CAP_SYS_PTRACE}: the others are counted in {@link Scan#unreadable}, not guessed at. The work is bounded by
+ * {@code CAP_SYS_PTRACE}: the others are listed in {@link Scan#unreadable} (with the uid /proc still shows), not
+ * guessed at. The work is bounded by
  * {@code maxDescriptors}; a scan that hit the bound says so ({@link Scan#complete} false).
  */
 public final class FileHolders {
@@ -49,10 +50,11 @@ public final class FileHolders {
     /**
      * @param processes the processes looked at
      * @param descriptors the descriptors stat'ed
-     * @param unreadable processes whose descriptors we may not see
+     * @param unreadable processes whose descriptors we may not see: any of them may hold the file too
      * @param complete false when the scan stopped at its bound
      */
-    public record Scan(List<Holder> holders, int processes, int descriptors, int unreadable, boolean complete) {
+    public record Scan(List<Holder> holders, int processes, int descriptors, List<Holder> unreadable,
+            boolean complete) {
     }
 
     private FileHolders() {
@@ -63,7 +65,7 @@ public final class FileHolders {
         List<Holder> holders = new ArrayList<>();
         int processes = 0;
         int descriptors = 0;
-        int unreadable = 0;
+        List<Holder> unreadable = new ArrayList<>();
         for (int pid : ProcStat.pids()) {
             processes++;
             Path fds = PROC.resolve(Integer.toString(pid)).resolve("fd");
@@ -71,7 +73,7 @@ public final class FileHolders {
             try (DirectoryStream<Path> entries = Files.newDirectoryStream(fds)) {
                 for (Path fd : entries) {
                     if (descriptors >= maxDescriptors) {
-                        return new Scan(List.copyOf(holders), processes, descriptors, unreadable, false);
+                        return new Scan(List.copyOf(holders), processes, descriptors, List.copyOf(unreadable), false);
                     }
                     descriptors++;
                     if (same(fd, file)) {
@@ -80,15 +82,19 @@ public final class FileHolders {
                     }
                 }
             } catch (AccessDeniedException e) {
-                unreadable++;
+                unreadable.add(holder(pid));
             } catch (IOException e) {
                 // the process ended while we listed it
             }
             if (holds) {
-                holders.add(new Holder(pid, realUid(pid), comm(pid)));
+                holders.add(holder(pid));
             }
         }
-        return new Scan(List.copyOf(holders), processes, descriptors, unreadable, true);
+        return new Scan(List.copyOf(holders), processes, descriptors, List.copyOf(unreadable), true);
+    }
+
+    private static Holder holder(int pid) {
+        return new Holder(pid, realUid(pid), ProcStat.read(pid).map(ProcStat::comm).orElse("?"));
     }
 
     private static boolean same(Path fd, FileId file) {
@@ -112,9 +118,5 @@ public final class FileHolders {
             // gone
         }
         return -1;
-    }
-
-    private static String comm(int pid) {
-        return ProcStat.read(pid).map(ProcStat::comm).orElse("?");
     }
 }

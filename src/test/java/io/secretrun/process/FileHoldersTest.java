@@ -68,6 +68,67 @@ class FileHoldersTest {
     }
 
     @Test
+    void aScannerWithoutPrivilegeListsWhatItCannotSeeInsteadOfGuessing() throws Exception {
+        Ci.assumeOrFail(ProcessCalls.geteuid() == 0, "needs root to start processes as root and as uid 1000");
+        // uid 1000 scans a FIFO held by a process of its own and by one of root's: only its own is visible
+        Path shared = Files.createTempDirectory(Path.of("/tmp"), "secret-run-holders");
+        Path fifo = shared.resolve("secret.fifo");
+        Process own = null;
+        Process root = null;
+        try {
+            // the classes where uid 1000 can read them (the checkout may be under a 0700 directory)
+            Path classes = shared.resolve("classes");
+            for (Class<?> c : new Class<?>[] {FileHolders.class, FileHoldersMain.class}) {
+                Path from = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
+                try (var files = Files.walk(from)) {
+                    for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)
+                            .filter(f -> f.toString().contains("io/secretrun/process/"))::iterator) {
+                        Path to = classes.resolve(from.relativize(f));
+                        Files.createDirectories(to.getParent());
+                        Files.copy(f, to, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            }
+            try (var all = Files.walk(shared)) {
+                for (Path p : (Iterable<Path>) all::iterator) {
+                    Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(
+                            Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
+                }
+            }
+            Libc.mkfifo(fifo, 0600);
+            Files.setPosixFilePermissions(fifo, PosixFilePermissions.fromString("rw-rw-rw-"));
+            String[] asUser = {"setpriv", "--reuid", "1000", "--regid", "1000", "--clear-groups"};
+            own = new ProcessBuilder(concat(asUser, "sh", "-c", "exec sleep 60 <>" + fifo)).start();
+            root = new ProcessBuilder("sh", "-c", "exec sleep 60 <>" + fifo).start();
+            awaitHolders(FileId.of(fifo), "sleep");
+            Process scan = new ProcessBuilder(concat(asUser, io.secretrun.linux.TestJava.javaBinary(), "-Xshare:auto",
+                    "-cp", classes.toString(), FileHoldersMain.class.getName(), fifo.toString())).start();
+            String out = new String(scan.getInputStream().readAllBytes());
+            String err = new String(scan.getErrorStream().readAllBytes());
+            assertEquals(0, scan.waitFor(), err);
+            assertTrue(out.contains("holders [pid " + own.pid() + " uid 1000 (sleep)]\n"), out);
+            assertTrue(out.contains("pid " + root.pid() + " uid 0 (sleep)"), "root's holder is listed unreadable: " + out);
+        } finally {
+            for (Process p : new Process[] {own, root}) {
+                if (p != null) {
+                    p.destroyForcibly().waitFor();
+                }
+            }
+            try (var all = Files.walk(shared)) {
+                for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
+
+    @Test
     void theBoundStopsTheScanAndSaysSo() throws Exception {
         Scan s = FileHolders.find(FileId.of(dir), 5);
         assertFalse(s.complete());
