@@ -1,5 +1,6 @@
 package io.secretrun.linux;
 
+import io.secretrun.process.FileHolders;
 import java.io.FileOutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -54,6 +55,21 @@ public final class SecretMemoryBenchMain {
                 System.out.printf("%-30s median %7.1f us  min %7.1f  max %7.1f  first (cold) %8.1f%n",
                         name, t[runs / 2], t[0], t[runs - 1], cold);
             }
+            // what serve=app adds per open: one scan of /proc for the FIFO's holders
+            FileHolders.FileId id = FileHolders.FileId.of(fifo);
+            double[] t = new double[runs];
+            FileHolders.Scan scan = null;
+            for (int i = -warmup / 10; i < runs; i++) {
+                long t0 = System.nanoTime();
+                scan = FileHolders.find(id, 1_000_000);
+                if (i >= 0) {
+                    t[i] = (System.nanoTime() - t0) / 1000.0;
+                }
+            }
+            Arrays.sort(t);
+            System.out.printf("%-30s median %7.1f us  min %7.1f  max %7.1f  (%d processes, %d descriptors)%n",
+                    "FileHolders.find (/proc scan)", t[runs / 2], t[0], t[runs - 1], scan.processes(),
+                    scan.descriptors());
         } finally {
             Arrays.fill(secret, (byte) 0);
             Files.deleteIfExists(fifo);

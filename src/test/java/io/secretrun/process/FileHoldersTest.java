@@ -82,7 +82,8 @@ class FileHoldersTest {
                 Path from = Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
                 try (var files = Files.walk(from)) {
                     for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)
-                            .filter(f -> f.toString().contains("io/secretrun/process/"))::iterator) {
+                            .filter(f -> f.toString().contains("io/secretrun/process/")
+                                    || f.toString().contains("io/secretrun/linux/"))::iterator) {
                         Path to = classes.resolve(from.relativize(f));
                         Files.createDirectories(to.getParent());
                         Files.copy(f, to, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -102,6 +103,7 @@ class FileHoldersTest {
             root = new ProcessBuilder("sh", "-c", "exec sleep 60 <>" + fifo).start();
             awaitHolders(FileId.of(fifo), "sleep");
             Process scan = new ProcessBuilder(concat(asUser, io.secretrun.linux.TestJava.javaBinary(), "-Xshare:auto",
+                    "--enable-native-access=ALL-UNNAMED",
                     "-cp", classes.toString(), FileHoldersMain.class.getName(), fifo.toString())).start();
             String out = new String(scan.getInputStream().readAllBytes());
             String err = new String(scan.getErrorStream().readAllBytes());
