@@ -14,13 +14,18 @@ public final class LeftBehindMain {
         int pid = (int) app.pid();
         // setsid runs the shell in the same pid: its group and session are its pid
         int code = app.waitFor();
-        for (int i = 0; i < 500 && LeftBehind.find(new LeftBehind.App(pid, pid, pid), Libc.getpid()).isEmpty(); i++) {
-            Thread.sleep(10); // the daemon's own parent exits right after its fork: give the re-parenting a moment
+        // the daemon's parent (a subshell) exits right after its fork: wait until it has, and the daemon is ours
+        for (int i = 0; i < 500 && !onlyAdopted(LeftBehind.find(new LeftBehind.App(pid, pid, pid), Libc.getpid())); i++) {
+            Thread.sleep(10);
         }
         System.out.println(LeftBehind.check(new LeftBehind.App(pid, pid, pid), code, Duration.ofMillis(100))
                 .orElse("none"));
         for (ProcessHandle h : ProcessHandle.current().children().toList()) {
             h.destroyForcibly();
         }
+    }
+
+    private static boolean onlyAdopted(java.util.List<ProcStat> left) {
+        return !left.isEmpty() && left.stream().allMatch(s -> s.ppid() == Libc.getpid());
     }
 }
