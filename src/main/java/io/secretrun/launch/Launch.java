@@ -136,7 +136,7 @@ public final class Launch {
                 synchronized (lock) {
                     failIfTampered();
                     child = Child.start(options.command(), options.hiddenVariables(),
-                            options.supervision().signalGroup());
+                            options.passphrase().descriptor(), options.supervision().signalGroup());
                 }
                 StartupTimer.mark("spawn");
                 StartupTimer.log(LOG);

@@ -26,10 +26,12 @@ public final class FileCalls {
     public static final int O_NOCTTY = 0400;
     public static final int O_TRUNC = 01000;
     public static final int O_NONBLOCK = 04000;
-    public static final int O_DIRECTORY = 0200000;
-    public static final int O_NOFOLLOW = 0400000;
+    /** O_DIRECTORY and O_NOFOLLOW differ between x86_64 and aarch64 (arm64's fcntl.h); the others agree. */
+    private static final boolean AARCH64 = "aarch64".equals(System.getProperty("os.arch"));
+    public static final int O_DIRECTORY = AARCH64 ? 040000 : 0200000;
+    public static final int O_NOFOLLOW = AARCH64 ? 0100000 : 0400000;
     public static final int O_CLOEXEC = 02000000;
-    /** O_TMPFILE includes O_DIRECTORY (x86_64 and aarch64). */
+    /** O_TMPFILE includes O_DIRECTORY. */
     public static final int O_TMPFILE = 020000000 | O_DIRECTORY;
     public static final int AT_SYMLINK_FOLLOW = 0x400;
     public static final int AT_EMPTY_PATH = 0x1000;

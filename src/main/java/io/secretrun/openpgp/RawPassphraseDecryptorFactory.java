@@ -37,6 +37,9 @@ final class RawPassphraseDecryptorFactory extends PBEDataDecryptorFactory implem
     private final BcPBEDataDecryptorFactory delegate;
     /** Keys we derived and handed to Bouncy Castle; wiped on close. Its own copies are out of our reach. */
     private final List<byte[]> derived = new ArrayList<>();
+    /** The S2K of the last passphrase packet tried, and the cipher of the data last opened (the message's). */
+    private S2K lastS2k;
+    private int dataAlgorithm = -1;
 
     /** Shared across the secrets of one launch; null: derive every key afresh. */
     private final DerivedKeys cache;
@@ -59,6 +62,7 @@ final class RawPassphraseDecryptorFactory extends PBEDataDecryptorFactory implem
         if (keyLength < 0) {
             throw new UnsupportedInput("unsupported cipher algorithm " + keyAlgorithm);
         }
+        lastS2k = s2k;
         byte[] key = cache != null ? cache.derive(s2k, passphrase.array(), passphrase.length(), keyLength)
                 : S2kDeriver.deriveKey(s2k, passphrase.array(), passphrase.length(), keyLength);
         derived.add(key);
@@ -101,19 +105,32 @@ final class RawPassphraseDecryptorFactory extends PBEDataDecryptorFactory implem
     @Override
     public PGPDataDecryptor createDataDecryptor(boolean withIntegrityPacket, int encAlgorithm, byte[] key)
             throws PGPException {
+        dataAlgorithm = encAlgorithm;
         return delegate.createDataDecryptor(withIntegrityPacket, encAlgorithm, key);
     }
 
     @Override
     public PGPDataDecryptor createDataDecryptor(AEADEncDataPacket aeadEncDataPacket, PGPSessionKey sessionKey)
             throws PGPException {
+        dataAlgorithm = sessionKey.getAlgorithm();
         return delegate.createDataDecryptor(aeadEncDataPacket, sessionKey);
     }
 
     @Override
     public PGPDataDecryptor createDataDecryptor(SymmetricEncIntegrityPacket seipd, PGPSessionKey sessionKey)
             throws PGPException {
+        dataAlgorithm = sessionKey.getAlgorithm();
         return delegate.createDataDecryptor(seipd, sessionKey);
+    }
+
+    /** The S2K of the passphrase packet tried last: once a packet opened, the one that did. */
+    S2K lastS2k() {
+        return lastS2k;
+    }
+
+    /** The cipher of the encrypted data, once opened; -1 before. */
+    int dataAlgorithm() {
+        return dataAlgorithm;
     }
 
     /** Wipes the keys we derived (not the passphrase: the caller owns it). */

@@ -8,9 +8,12 @@ import java.util.Objects;
 
 import org.bouncycastle.bcpg.AEADEncDataPacket;
 import org.bouncycastle.bcpg.ArmoredInputException;
+import org.bouncycastle.bcpg.ArmoredInputStream;
+import org.bouncycastle.bcpg.CompressionAlgorithmTags;
 import org.bouncycastle.bcpg.BCPGInputStream;
 import org.bouncycastle.bcpg.InputStreamPacket;
 import org.bouncycastle.bcpg.PacketTags;
+import org.bouncycastle.bcpg.S2K;
 import org.bouncycastle.bcpg.SymmetricEncDataPacket;
 import org.bouncycastle.bcpg.SymmetricEncIntegrityPacket;
 import org.bouncycastle.crypto.InvalidCipherTextException;
@@ -56,7 +59,7 @@ public final class SymmetricDecryptor {
      */
     public static SecretBytes decrypt(byte[] message, SecretBytes passphrase, long maxPlaintextBytes)
             throws SecretRunException {
-        return decrypt(message, passphrase, maxPlaintextBytes, null);
+        return decryptWithParameters(message, passphrase, maxPlaintextBytes, null).plaintext();
     }
 
     /**
@@ -65,6 +68,27 @@ public final class SymmetricDecryptor {
      */
     public static SecretBytes decrypt(byte[] message, SecretBytes passphrase, long maxPlaintextBytes,
             DerivedKeys keys) throws SecretRunException {
+        return decryptWithParameters(message, passphrase, maxPlaintextBytes, keys).plaintext();
+    }
+
+    /** The verified plaintext and how the message was made (to write it again the same way). */
+    public record Decrypted(SecretBytes plaintext, MessageParameters parameters) implements AutoCloseable {
+        /** Wipes the plaintext. */
+        @Override
+        public void close() {
+            plaintext.close();
+        }
+    }
+
+    /** {@link #decrypt}, also returning the message's parameters ({@code edit} and {@code rekey} keep them). */
+    public static Decrypted decryptWithParameters(byte[] message, SecretBytes passphrase, long maxPlaintextBytes)
+            throws SecretRunException {
+        return decryptWithParameters(message, passphrase, maxPlaintextBytes, null);
+    }
+
+    /** {@link #decryptWithParameters(byte[], SecretBytes, long)} with a launch's shared derived keys (or null). */
+    public static Decrypted decryptWithParameters(byte[] message, SecretBytes passphrase, long maxPlaintextBytes,
+            DerivedKeys derivedKeys) throws SecretRunException {
         Objects.requireNonNull(message, "message");
         Objects.requireNonNull(passphrase, "passphrase");
         if (maxPlaintextBytes < 0) {
@@ -76,14 +100,14 @@ public final class SymmetricDecryptor {
         long limit = Math.min(maxPlaintextBytes, Integer.MAX_VALUE - 8L);
         SecretBytes plaintext = new SecretBytes((int) Math.min(limit, 64 * 1024));
         boolean decrypting = false;
-        try (RawPassphraseDecryptorFactory factory = new RawPassphraseDecryptorFactory(passphrase, keys)) {
-            BCPGInputStream outer = BCPGInputStream.wrap(
-                    PGPUtil.getDecoderStream(new ByteArrayInputStream(message)));
+        try (RawPassphraseDecryptorFactory keys = new RawPassphraseDecryptorFactory(passphrase, derivedKeys)) {
+            InputStream decoded = PGPUtil.getDecoderStream(new ByteArrayInputStream(message));
+            BCPGInputStream outer = BCPGInputStream.wrap(decoded);
             PGPEncryptedDataList list = readEncryptedDataList(outer);
             requireIntegrityProtection(list.getEncryptedData());
-            Opened opened = open(list, factory);
+            Opened opened = open(list, keys);
             decrypting = true;
-            readSingleLiteral(opened.clear(), plaintext, limit);
+            int compression = readSingleLiteral(opened.clear(), plaintext, limit);
             // Only now, with all plaintext read to its end, is the MDC known. AEAD streams check each chunk's
             // tag and the final tag while being read, so reaching the end above already verified them (and
             // Bouncy Castle's verify() would reject the OCB packet as "not integrity protected").
@@ -95,7 +119,7 @@ public final class SymmetricDecryptor {
             if (outer.read() != -1) {
                 throw structure("data after the encrypted packet");
             }
-            return plaintext;
+            return new Decrypted(plaintext, parameters(decoded, keys, compression, opened));
         } catch (SecretRunException e) {
             plaintext.close();
             throw e;
@@ -105,6 +129,15 @@ public final class SymmetricDecryptor {
             plaintext.close();
             throw translate(e, decrypting);
         }
+    }
+
+    private static MessageParameters parameters(InputStream decoded, RawPassphraseDecryptorFactory keys,
+            int compression, Opened opened) {
+        S2K s2k = keys.lastS2k();
+        int type = s2k == null ? -1 : s2k.getType();
+        return new MessageParameters(decoded instanceof ArmoredInputStream, keys.dataAlgorithm(), type,
+                s2k == null ? -1 : s2k.getHashAlgorithm(),
+                type == S2K.SALTED_AND_ITERATED ? s2k.getIterationCount() : 0, compression, opened.data().isAEAD());
     }
 
     private record Opened(PGPPBEEncryptedData data, InputStream clear) {
@@ -168,8 +201,12 @@ public final class SymmetricDecryptor {
         throw SecretRunException.wrongPassphrase();
     }
 
-    /** Reads the one literal packet (optionally inside one compressed packet) into {@code plaintext}. */
-    private static void readSingleLiteral(InputStream clear, SecretBytes plaintext, long limit)
+    /**
+     * Reads the one literal packet (optionally inside one compressed packet) into {@code plaintext}.
+     *
+     * @return the compression algorithm, 0 for none
+     */
+    private static int readSingleLiteral(InputStream clear, SecretBytes plaintext, long limit)
             throws IOException, PGPException, SecretRunException {
         BCPGInputStream in = BCPGInputStream.wrap(clear);
         int tag = in.nextPacketTag();
@@ -182,10 +219,12 @@ public final class SymmetricDecryptor {
             }
             readLiteral(inner, innerTag, plaintext, limit);
             requireEnd(inner);
-        } else {
-            readLiteral(in, tag, plaintext, limit);
+            requireEnd(in);
+            return compressed.getAlgorithm();
         }
+        readLiteral(in, tag, plaintext, limit);
         requireEnd(in);
+        return CompressionAlgorithmTags.UNCOMPRESSED;
     }
 
     private static void readLiteral(BCPGInputStream in, int tag, SecretBytes plaintext, long limit)
