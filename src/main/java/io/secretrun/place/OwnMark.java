@@ -6,6 +6,8 @@ import io.secretrun.linux.Libc;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * secret-run's proof that it wrote a plaintext file: an extended attribute {@value #NAME} set on the open
@@ -21,6 +23,7 @@ import java.util.Arrays;
  * exit 73 until it is moved away, which loses nothing.
  */
 public final class OwnMark {
+    private static final Logger LOG = LoggerFactory.getLogger(OwnMark.class);
     /** The attribute's name. */
     public static final String NAME = "user.secret-run.plaintext";
     private static final int MAX = 128;
@@ -35,19 +38,19 @@ public final class OwnMark {
     }
 
     /**
-     * Marks the open file {@code fd} (device and inode taken from the descriptor).
+     * Marks the open file {@code fd} (device and inode taken from the descriptor). A mark that cannot be set never
+     * stops a launch: it only means that a leftover of this file could not be proved ours later (and would then stop
+     * the next launch until moved away).
      *
-     * @return false when the file system keeps no user attributes (the file then cannot be proved ours later)
+     * @return false when the file system keeps no user attributes, or refused this one
      */
-    static boolean set(int fd, long dev, long ino, String subject) throws ErrnoException {
+    static boolean set(int fd, long dev, long ino, String subject) {
         try {
             FileCalls.fsetxattr(fd, NAME, value(dev, ino), subject);
             return true;
         } catch (ErrnoException e) {
-            if (e.errno() == FileCalls.EOPNOTSUPP) {
-                return false;
-            }
-            throw e;
+            LOG.debug("no leftover mark on {}: {}", subject, e.getMessage());
+            return false;
         }
     }
 
