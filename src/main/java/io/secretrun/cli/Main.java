@@ -39,8 +39,8 @@ import picocli.CommandLine.Parameters;
         exitCodeList = {
             "N:the child's exit code, or 128+N when signal N ended it",
             "64:usage error", "65:input not valid OpenPGP, corrupt, tampered or not integrity-protected",
-            "66:encrypted file or passphrase missing", "70:internal error",
-            "73:plaintext cannot be created", "77:wrong passphrase",
+            "66:encrypted file, passphrase or secret key missing", "70:internal error",
+            "73:plaintext cannot be created", "77:wrong passphrase, or not encrypted to our key",
             "126:COMMAND not executable", "127:COMMAND not found"})
 public final class Main implements Callable<Integer> {
     static {
@@ -93,6 +93,9 @@ public final class Main implements Callable<Integer> {
     @Mixin
     PassphraseOptions passphrase;
 
+    @Mixin
+    KeyOptions keys;
+
     @Option(names = "--delete-on", paramLabel = "EVENT", defaultValue = "${env:SECRET_RUN_DELETE_ON:-open}",
             description = {"Which first event on the plaintext deletes it: open, read or close "
                     + "(default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_DELETE_ON."})
@@ -131,7 +134,7 @@ public final class Main implements Callable<Integer> {
                     + "any file system)");
         }
         LaunchOptions options = new LaunchOptions(encrypted, plaintextPath(encrypted, plaintext),
-                passphrase.source(), passphrase.hiddenVariables(), deleteOn, readTimeout, maxSize.bytes, command,
+                keys.credentials(passphrase.source()), passphrase.hiddenVariables(), deleteOn, readTimeout, maxSize.bytes, command,
                 supervision.supervision(),
                 linked ? Optional.of(plaintextDir) : Optional.empty(), requireTmpfs, mode);
         return new Launch(options).run();

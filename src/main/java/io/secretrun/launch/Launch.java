@@ -4,7 +4,8 @@ import io.secretrun.error.ExitCode;
 import io.secretrun.error.SecretRunException;
 import io.secretrun.linux.ControllingTerminal;
 import io.secretrun.log.StartupTimer;
-import io.secretrun.openpgp.SymmetricDecryptor;
+import io.secretrun.openpgp.DecryptionKeys;
+import io.secretrun.openpgp.MessageDecryptor;
 import io.secretrun.place.Placement;
 import io.secretrun.place.Storage;
 import io.secretrun.process.Child;
@@ -72,7 +73,7 @@ public final class Launch {
         StartupTimer.mark("command-check");
 
         // 2. Decryption starts now, on its own thread and in its old order (read the file, check the plaintext's
-        //    place, take the passphrase, decrypt and verify in memory), while this thread does step 3: the S2K's
+        //    place, take the passphrase and/or secret key, decrypt and verify in memory), while this thread does step 3: the S2K's
         //    hashing overlaps the binding of native calls. Nothing is written before both are done.
         BackgroundDecryption decryption = BackgroundDecryption.start(() -> {
             byte[] message = EncryptedFile.read(options.encrypted(), options.maxPlaintextBytes());
@@ -146,9 +147,9 @@ public final class Launch {
     }
 
     private SecretBytes decrypt(byte[] message) throws SecretRunException {
-        try (SecretBytes passphrase = options.passphrase().read()) {
+        try (DecryptionKeys keys = options.credentials().open()) {
             StartupTimer.mark("passphrase");
-            return SymmetricDecryptor.decrypt(message, passphrase, options.maxPlaintextBytes());
+            return MessageDecryptor.decrypt(message, keys, options.maxPlaintextBytes());
         }
     }
 

@@ -1,7 +1,7 @@
 package io.secretrun.launch;
 
+import io.secretrun.openpgp.Credentials;
 import io.secretrun.process.Supervision;
-import io.secretrun.secret.PassphraseSource;
 import io.secretrun.watch.DeleteOn;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,6 +13,7 @@ import java.util.Set;
 /**
  * Everything a launch needs, already validated by the CLI.
  *
+ * @param credentials     what opens the message: the passphrase and/or secret key sources, and the KDF bounds
  * @param hiddenVariables environment variables the child must not inherit (the passphrase variable)
  * @param readTimeout     how long the plaintext may wait for its first reader; {@link Duration#ZERO} = no limit
  * @param supervision     PID 1 duties: signal group, kill grace, exit code remapping, user switch
@@ -23,7 +24,7 @@ import java.util.Set;
 public record LaunchOptions(
         Path encrypted,
         Path plaintext,
-        PassphraseSource passphrase,
+        Credentials credentials,
         Set<String> hiddenVariables,
         DeleteOn deleteOn,
         Duration readTimeout,
@@ -37,7 +38,7 @@ public record LaunchOptions(
     public LaunchOptions {
         Objects.requireNonNull(encrypted);
         Objects.requireNonNull(plaintext);
-        Objects.requireNonNull(passphrase);
+        Objects.requireNonNull(credentials);
         hiddenVariables = Set.copyOf(hiddenVariables);
         Objects.requireNonNull(deleteOn);
         Objects.requireNonNull(readTimeout);

@@ -34,14 +34,17 @@ final class RawPassphraseDecryptorFactory extends PBEDataDecryptorFactory implem
     }
 
     private final SecretBytes passphrase;
+    private final KdfLimits.Budget budget;
     private final BcPBEDataDecryptorFactory delegate;
     /** Keys we derived and handed to Bouncy Castle; wiped on close. Its own copies are out of our reach. */
     private final List<byte[]> derived = new ArrayList<>();
 
-    RawPassphraseDecryptorFactory(SecretBytes passphrase) {
+    /** Every key derivation is charged to {@code budget} first: the packets' S2Ks are unauthenticated. */
+    RawPassphraseDecryptorFactory(SecretBytes passphrase, KdfLimits.Budget budget) {
         // The char[] passphrase of the superclass is never used: we override the only method that reads it.
         super(new char[0], new BcPGPDigestCalculatorProvider());
         this.passphrase = passphrase;
+        this.budget = budget;
         this.delegate = new BcPBEDataDecryptorFactory(new char[0], new BcPGPDigestCalculatorProvider());
     }
 
@@ -51,7 +54,7 @@ final class RawPassphraseDecryptorFactory extends PBEDataDecryptorFactory implem
         if (keyLength < 0) {
             throw new UnsupportedInput("unsupported cipher algorithm " + keyAlgorithm);
         }
-        byte[] key = S2kDeriver.deriveKey(s2k, passphrase.array(), passphrase.length(), keyLength);
+        byte[] key = S2kDeriver.deriveKey(s2k, passphrase.array(), passphrase.length(), keyLength, budget);
         derived.add(key);
         return key;
     }

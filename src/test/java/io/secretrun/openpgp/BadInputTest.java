@@ -96,7 +96,7 @@ class BadInputTest {
         byte[] bad = enc.clone();
         bad[enc.length / 2] ^= 0x40;
         SecretRunException e = assertFailsWith(65, () -> decrypt(bad, passphrase()));
-        assertEquals(SymmetricDecryptor.INTEGRITY_FAILED, e.getMessage());
+        assertEquals(MessageDecryptor.INTEGRITY_FAILED, e.getMessage());
         // Compressed (the default): the damage breaks decompression or the MDC; either way 65.
         byte[] compressed = encrypt(secretText(100_000), passphrase(), quick.withArmor(false));
         for (int position : new int[] {40, compressed.length / 2, compressed.length - 2}) {
@@ -171,7 +171,7 @@ class BadInputTest {
         assertTrue(bomb.length < 64 << 10, "a bomb is small: " + bomb.length);
         SecretRunException e;
         try (SecretBytes pass = Fixtures.secret(passphrase())) {
-            e = assertFailsWith(65, () -> SymmetricDecryptor.decrypt(bomb, pass, 1 << 20));
+            e = assertFailsWith(65, () -> MessageDecryptor.decrypt(bomb, pass, 1 << 20));
         }
         assertTrue(e.getMessage().contains("1048576"), e.getMessage());
         // ...while the same message passes with a limit that fits
@@ -201,7 +201,7 @@ class BadInputTest {
         }
         byte[] bomb = bytes.toByteArray();
         try (SecretBytes pass = Fixtures.secret(PASSWORD_BYTES)) {
-            assertFailsWith(65, () -> SymmetricDecryptor.decrypt(bomb, pass, 4 << 20));
+            assertFailsWith(65, () -> MessageDecryptor.decrypt(bomb, pass, 4 << 20));
         }
     }
 
