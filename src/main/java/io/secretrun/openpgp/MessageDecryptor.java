@@ -293,6 +293,9 @@ public final class MessageDecryptor {
                     + "corrupt or was not made for this key");
         }
         if (keyPackets.isEmpty()) {
+            if (passphrasePackets.isEmpty()) {
+                throw structure("no session key packet of a kind we read");
+            }
             throw SecretRunException.noInput("the message is encrypted with a passphrase, and no passphrase was given");
         }
         String recipients = recipients(keyPackets);
@@ -327,8 +330,8 @@ public final class MessageDecryptor {
 
     private static void warnFailures(int failures, String kind) {
         if (failures > 0) {
-            LOG.warn("{} {} packet{} before the one that opened did not open (damaged, forged, or for another "
-                    + "passphrase)", failures, kind, failures == 1 ? "" : "s");
+            LOG.warn("{} {} packet{} before the one that opened did not open (damaged, forged, or for another {})",
+                    failures, kind, failures == 1 ? "" : "s", kind.equals("passphrase") ? "passphrase" : "key");
         }
     }
 

@@ -212,12 +212,13 @@ class BadInputTest {
         assertEquals(0, signed.exitCode(), signed.stderr());
         SecretRunException e = assertFailsWith(65, () -> decrypt(signed.output(), passphrase()));
         assertTrue(e.getMessage().contains("signed"), e.getMessage());
-        // public-key encrypted only: no passphrase packet
+        // public-key encrypted only, and no secret key given: the key is missing (66), as a passphrase would be
         Gpg.Result pk = gpg.run(secretText(500), false, null, java.util.List.of("--trust-model", "always",
                 "--encrypt", "--recipient", uid));
         assertEquals(0, pk.exitCode(), pk.stderr());
-        e = assertFailsWith(65, () -> decrypt(pk.output(), passphrase()));
-        assertTrue(e.getMessage().contains("public key"), e.getMessage());
+        e = assertFailsWith(66, () -> decrypt(pk.output(), passphrase()));
+        assertTrue(e.getMessage().contains("encrypted to public key") && e.getMessage().contains("--key-file"),
+                e.getMessage());
         // both a public-key and a passphrase packet: the passphrase opens it
         Gpg.Result both = gpg.run(secretText(500), false, passphrase(), java.util.List.of("--trust-model", "always",
                 "--symmetric", "--encrypt", "--recipient", uid));
