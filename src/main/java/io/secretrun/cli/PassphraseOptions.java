@@ -70,6 +70,12 @@ final class PassphraseOptions {
         return new PassphraseSource.TerminalPrompt();
     }
 
+    /** True when --passphrase-file, --passphrase-env or --passphrase-fd (or its variable) was given. */
+    boolean explicit() {
+        return (file != null && !file.toString().isEmpty())
+                || (environmentVariable != null && !environmentVariable.isEmpty()) || fd != null;
+    }
+
     /** The variables the child must not see. */
     Set<String> hiddenVariables() {
         return environmentVariable == null || environmentVariable.isEmpty() ? Set.of() : Set.of(environmentVariable);
