@@ -222,4 +222,65 @@ class PublicKeyIT {
         s.secretRun.run(args.toArray(String[]::new)).assertExit(0);
         assertArrayEquals(s.plaintext, read(copy));
     }
+
+    @Test
+    void keygenKeysAndEncryptToRecipientsRoundTripWithGpg() throws IOException {
+        Path secret = dir.resolve("secret.asc");
+        Path pub = dir.resolve("public.asc");
+        SecretRun.Result made = s.secretRun.run("keygen", "-o", secret.toString(), "--public", pub.toString(),
+                "--name", "cluster prod").assertExit(0);
+        assertEquals(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"), Scenario.permissions(secret));
+        assertTrue(made.stderr().contains("cluster prod"), made.stderr());
+        // a second keygen never replaces the key
+        s.secretRun.run("keygen", "-o", secret.toString(), "--public", dir.resolve("other.asc").toString())
+                .assertExit(73);
+
+        // encrypt on the "laptop": to our key and to a gpg key, only recipients, so no passphrase is asked
+        // (SecretRun runs without a terminal and no passphrase source is given)
+        String gpgKey = key("nistp256", false);
+        Path gpgPublic = gpg.exportPublicKeys(dir.resolve("gpg.pub"), false, gpgKey);
+        Path enc = dir.resolve("secrets.yaml.enc");
+        s.secretRun.run("encrypt", "-i", s.write("secrets.yaml", s.plaintext).toString(), "-o", enc.toString(),
+                "--recipient", pub + "," + gpgPublic).assertExit(0);
+
+        // gpg opens it with its own key, byte-identically
+        GpgFixture.Output byGpg = gpg.decryptWithKeys(enc, "");
+        assertEquals(0, byGpg.exitCode(), byGpg.stderr());
+        assertArrayEquals(s.plaintext, byGpg.stdout());
+
+        // gpg imports our keygen key and opens it with that too
+        try (GpgFixture other = GpgFixture.create(Files.createDirectories(dir.resolve("other")))) {
+            other.importKeys(Files.copy(secret, dir.resolve("import.asc")), "");
+            GpgFixture.Output withOurs = other.decryptWithKeys(enc, "");
+            assertEquals(0, withOurs.exitCode(), withOurs.stderr());
+            assertArrayEquals(s.plaintext, withOurs.stdout());
+        }
+
+        // the pod: a launch with the secret key
+        Path copy = dir.resolve("copy");
+        List<String> args = s.launchWith(enc, "--key-file", secret.toString());
+        args.addAll(List.of(sh("cat \"$0\" > \"$1\"", s.target, copy)));
+        s.secretRun.run(args.toArray(String[]::new)).assertExit(0);
+        assertArrayEquals(s.plaintext, read(copy));
+        assertFalse(existsNoFollow(secret), "the key file is deleted after reading");
+    }
+
+    @Test
+    void encryptRefusesAnExpiredRecipientNamingIt() {
+        // made in 2020, valid for a day
+        GpgFixture.Output made = gpg.gpg(List.of("--passphrase", "", "--faked-system-time", "20200101T000000",
+                "--quick-generate-key", "expired <expired@secret-run.invalid>", "future-default", "default", "1d"),
+                new byte[0]);
+        assertEquals(0, made.exitCode(), made.stderr());
+        GpgFixture.Output listed = gpg.gpg(List.of("--with-colons", "--list-keys", "expired@secret-run.invalid"),
+                new byte[0]);
+        String fpr = new String(listed.stdout(), StandardCharsets.UTF_8).lines().filter(l -> l.startsWith("fpr:"))
+                .findFirst().orElseThrow().split(":")[9];
+        Path expired = gpg.exportPublicKeys(dir.resolve("expired.asc"), true, fpr);
+        Path input = s.write("secrets.yaml", s.plaintext);
+        SecretRun.Result r = s.secretRun.with().env("SECRET_RUN_RECIPIENTS", expired.toString())
+                .run("encrypt", "-i", input.toString()).assertExit(65);
+        assertTrue(r.stderr().contains("recipient key " + fpr + " expired"), r.stderr());
+        assertFalse(existsNoFollow(dir.resolve("secrets.yaml.enc")));
+    }
 }
