@@ -56,7 +56,6 @@ public record KdfLimits(int maxPassphrasePackets, int maxKeyPackets, long maxMem
     static final class Budget {
         private final KdfLimits limits;
         private long spent;
-        private long largestMemory;
 
         private Budget(KdfLimits limits) {
             this.limits = limits;
@@ -69,7 +68,6 @@ public record KdfLimits(int maxPassphrasePackets, int maxKeyPackets, long maxMem
                         + "more than --max-kdf-memory (" + mib(limits.maxMemoryBytes) + "); refusing it");
             }
             charge(memoryBytes * passes);
-            largestMemory = Math.max(largestMemory, memoryBytes);
         }
 
         /** An iterated (or salted, or simple) S2K hashing {@code bytes}. */
@@ -83,11 +81,6 @@ public record KdfLimits(int maxPassphrasePackets, int maxKeyPackets, long maxMem
                         + "budget (" + mib(limits.maxWorkBytes) + " of work, 4 x --max-kdf-memory); refusing it");
             }
             spent += work;
-        }
-
-        /** The largest Argon2 memory used so far (0 when none): the caller may hand that memory back. */
-        long largestMemory() {
-            return largestMemory;
         }
 
         private static String mib(long bytes) {

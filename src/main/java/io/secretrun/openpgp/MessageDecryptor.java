@@ -55,8 +55,6 @@ public final class MessageDecryptor {
     private static final Logger LOG = LoggerFactory.getLogger(MessageDecryptor.class);
     static final String INTEGRITY_FAILED =
             "integrity check failed: the encrypted file is corrupt or has been tampered with";
-    /** Above this much Argon2 memory, a full collection after the decryption hands the heap back (see below). */
-    private static final long RETURN_MEMORY_ABOVE = 16L << 20;
 
     private MessageDecryptor() {
     }
@@ -127,13 +125,6 @@ public final class MessageDecryptor {
             // from lying length fields); none of it may escape as anything but "bad message".
             plaintext.close();
             throw translate(e, decrypting);
-        } finally {
-            if (budget.largestMemory() > RETURN_MEMORY_ABOVE) {
-                // An Argon2 derivation grew the heap by its memory; the serial collector (jvm.args) shrinks the heap
-                // to MaxHeapFreeRatio only at a full collection, so without one the wrapper would keep that memory
-                // resident for the app's whole life.
-                System.gc();
-            }
         }
     }
 
