@@ -1,5 +1,6 @@
 package io.secretrun.cli;
 
+import io.secretrun.author.PrivateDirectory;
 import io.secretrun.error.SecretRunException;
 import io.secretrun.linux.ErrnoException;
 import io.secretrun.linux.Libc;
@@ -28,7 +29,8 @@ import picocli.CommandLine.ParentCommand;
         description = {"Prints what protects the secret in this environment, one line per protection "
                 + "(ok, MISSING, or info), and exits non-zero when a protection of --min-level is missing.",
             "",
-            "basic:  PID 1 or child subreaper possible; secret-run not dumpable; core dumps off (RLIMIT_CORE 0).",
+            "basic:  PID 1 or child subreaper possible; secret-run not dumpable; core dumps off (RLIMIT_CORE 0); no "
+                    + "plaintext left by a killed edit in $XDG_RUNTIME_DIR or /dev/shm.",
             "strict: basic, and the plaintext's directory on tmpfs/ramfs; Yama ptrace_scope >= 1; CAP_SYS_PTRACE "
                     + "in none of CapEff, CapPrm, CapBnd.",
             "info:   core_pattern, whether running as root."},
@@ -103,6 +105,7 @@ final class CheckCommand implements Callable<Integer> {
         lines.add(dumpable());
         lines.add(coreLimit());
         lines.add(plaintextStorage());
+        lines.add(editLeftovers());
         lines.add(yama());
         lines.add(ptraceCapability());
         lines.add(corePattern());
@@ -182,6 +185,19 @@ final class CheckCommand implements Callable<Integer> {
         } catch (ErrnoException e) {
             return Line.of(false, Level.STRICT, "plaintext-storage", "cannot tell: " + e.getMessage());
         }
+    }
+
+    /** Plaintext left by an {@code edit} that was killed (SIGKILL, power cut); the next edit removes it. */
+    private static Line editLeftovers() {
+        List<Path> bases = PrivateDirectory.candidates(System.getenv());
+        List<Path> leftovers = PrivateDirectory.leftovers(bases);
+        return leftovers.isEmpty()
+                ? Line.of(true, Level.BASIC, "edit-leftovers", "no plaintext left by a killed edit in "
+                        + String.join(", ", bases.stream().map(Path::toString).toList()))
+                : Line.of(false, Level.BASIC, "edit-leftovers", leftovers.size() + " director"
+                        + (leftovers.size() == 1 ? "y" : "ies") + " left by a killed edit, holding plaintext: "
+                        + String.join(", ", leftovers.stream().map(Path::toString).toList())
+                        + " (the next secret-run edit removes them)");
     }
 
     private static Line yama() {

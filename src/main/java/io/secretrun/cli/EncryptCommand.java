@@ -63,6 +63,18 @@ final class EncryptCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}, gpg's maximum).", "Env: SECRET_RUN_S2K_COUNT."})
     int s2kCount;
 
+    @Option(names = "--force", defaultValue = "${env:SECRET_RUN_FORCE:-false}",
+            converter = Converters.BooleanConverter.class,
+            description = {"Replace an existing output file (without it: exit 73, as gpg --batch without --yes).",
+                    "Env: SECRET_RUN_FORCE (" + Converters.BOOLEAN_VALUES + ")."})
+    boolean force;
+
+    @Option(names = "--allow-empty-passphrase", defaultValue = "${env:SECRET_RUN_ALLOW_EMPTY_PASSPHRASE:-false}",
+            converter = Converters.BooleanConverter.class,
+            description = {"Accept an empty passphrase (without it: exit 64).",
+                    "Env: SECRET_RUN_ALLOW_EMPTY_PASSPHRASE (" + Converters.BOOLEAN_VALUES + ")."})
+    boolean allowEmptyPassphrase;
+
     @Mixin
     MaxSizeOption maxSize;
 
@@ -76,12 +88,14 @@ final class EncryptCommand implements Callable<Integer> {
         EncryptOptions options = options();
         Path target = target();
         AtomicFile.check(target);
+        AtomicFile.checkReplace(target, force);
         Recipients recipients = recipients();
         // Only recipients: no passphrase is asked (nor the default passphrase file read); with a passphrase option
         // too, both open the message, as gpg --symmetric --encrypt.
         boolean withPassphrase = recipients.isEmpty() || passphrase.explicit();
         try (SecretBytes plaintext = readInput();
-                SecretBytes secret = withPassphrase ? passphrase.source().read() : null) {
+                SecretBytes secret = withPassphrase ? PassphraseOptions.readNew(passphrase.sourceKeepingNamedFile(),
+                        "Passphrase", allowEmptyPassphrase) : null) {
             byte[] encrypted = SymmetricEncryptor.encrypt(plaintext, secret, recipients, options);
             try (SecretBytes content = SecretBytes.wrap(encrypted)) {
                 AtomicFile.write(target, content);

@@ -277,10 +277,10 @@ public final class Main implements Callable<Integer> {
      * uses them, then starts faster. Where no argument names one, picocli could not select one anyway.
      */
     private static final List<Class<?>> SUBCOMMANDS =
-            List.of(EncryptCommand.class, DecryptCommand.class, CheckCommand.class, KeygenCommand.class,
-                    CommandLine.HelpCommand.class);
+            List.of(EncryptCommand.class, DecryptCommand.class, EditCommand.class, RekeyCommand.class,
+                    CheckCommand.class, KeygenCommand.class, CommandLine.HelpCommand.class);
     private static final java.util.Set<String> SUBCOMMAND_WORDS = java.util.Set.of("encrypt", "secret_encrypt",
-            "decrypt", "secret_decrypt", "check", "keygen", "help", "-h", "--help");
+            "decrypt", "secret_decrypt", "rekey", "passwd", "edit", "check", "keygen", "help", "-h", "--help");
 
     static boolean mayNameASubcommand(String... args) {
         for (String arg : args) {

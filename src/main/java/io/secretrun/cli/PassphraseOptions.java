@@ -1,6 +1,8 @@
 package io.secretrun.cli;
 
+import io.secretrun.error.SecretRunException;
 import io.secretrun.secret.PassphraseSource;
+import io.secretrun.secret.SecretBytes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -16,7 +18,8 @@ final class PassphraseOptions {
     static final Path DEFAULT_FILE = Path.of("/etc/init-secrets/secretfile_pw");
 
     @Option(names = "--passphrase-file", paramLabel = "FILE", defaultValue = "${env:SECRET_RUN_PASSPHRASE_FILE}",
-            description = {"Read the passphrase from the first line of FILE, then delete FILE.",
+            description = {"Read the passphrase from the first line of FILE, then delete FILE (encrypt and rekey keep it: only "
+                    + "the default file is deleted there).",
                     "Env: SECRET_RUN_PASSPHRASE_FILE. Default when no source is given: " + "/etc/init-secrets/secretfile_pw "
                             + "if it exists, else a terminal prompt."})
     Path file;
@@ -74,6 +77,37 @@ final class PassphraseOptions {
     boolean explicit() {
         return (file != null && !file.toString().isEmpty())
                 || (environmentVariable != null && !environmentVariable.isEmpty()) || fd != null;
+    }
+
+    /**
+     * {@link #source()} for {@code encrypt} and {@code rekey}: a file named with {@code --passphrase-file} is the
+     * user's own copy (through a volume perhaps the only one), so it is kept; the default file keeps the old
+     * {@code secret_encrypt} behaviour, deleted unless {@code --keep-passphrase-file} or {@code DONT_DELETE_PWFILE}.
+     */
+    PassphraseSource sourceKeepingNamedFile(Path defaultFile) {
+        PassphraseSource source = source(defaultFile);
+        if (source instanceof PassphraseSource.File f && !f.path().equals(defaultFile)) {
+            return new PassphraseSource.File(f.path(), true);
+        }
+        return source;
+    }
+
+    PassphraseSource sourceKeepingNamedFile() {
+        return sourceKeepingNamedFile(DEFAULT_FILE);
+    }
+
+    /**
+     * Reads a passphrase that is about to protect a file (asked twice on a terminal) and refuses an empty one (64)
+     * unless {@code allowEmpty}: a blank line or an empty file is far more often a mistake than a choice.
+     */
+    static SecretBytes readNew(PassphraseSource source, String label, boolean allowEmpty) throws SecretRunException {
+        SecretBytes passphrase = source.readNew(label);
+        if (passphrase.length() == 0 && !allowEmpty) {
+            passphrase.close();
+            throw SecretRunException.usage("the " + label.toLowerCase(java.util.Locale.ROOT) + " from the "
+                    + source.describe() + " is empty; nothing written (use --allow-empty-passphrase if you mean it)");
+        }
+        return passphrase;
     }
 
     /** The variables the child must not see. */

@@ -19,8 +19,11 @@ public class SecretRunException extends Exception {
         this.exitCode = exitCode;
     }
 
-    /** {@code message} with control characters and line separators escaped as {@code \\uXXXX}. */
-    static String oneLine(String message) {
+    /**
+     * {@code message} with control characters and line separators escaped as {@code \\uXXXX}, as Logback's JSON
+     * encoder escapes them; the text log format uses it too.
+     */
+    public static String oneLine(String message) {
         if (message == null || message.codePoints().noneMatch(SecretRunException::breaksLines)) {
             return message;
         }

@@ -33,6 +33,7 @@ public final class Errno {
     public static final int ENOSYS = 38;
     public static final int ELOOP = 40;
     public static final int EOVERFLOW = 75;
+    public static final int EOPNOTSUPP = 95;
 
     private static final String[] NAMES = new String[128];
 
@@ -56,6 +57,7 @@ public final class Errno {
         NAMES[ENODEV] = "ENODEV";
         NAMES[ENOTDIR] = "ENOTDIR";
         NAMES[EISDIR] = "EISDIR";
+        NAMES[EOPNOTSUPP] = "EOPNOTSUPP";
         NAMES[EINVAL] = "EINVAL";
         NAMES[ENFILE] = "ENFILE";
         NAMES[EMFILE] = "EMFILE";

@@ -41,7 +41,10 @@ public final class Inotify implements AutoCloseable {
     public static final int IN_Q_OVERFLOW = 0x00004000;
     public static final int IN_IGNORED = 0x00008000;
     // Flags for add_watch.
+    public static final int IN_ONLYDIR = 0x01000000;
     public static final int IN_DONT_FOLLOW = 0x02000000;
+    /** Adds to the mask of an existing watch on the same inode instead of replacing it (watches share one wd). */
+    public static final int IN_MASK_ADD = 0x20000000;
     public static final int IN_EXCL_UNLINK = 0x04000000;
     public static final int IN_ONESHOT = 0x80000000;
     // Flags for inotify_init1 (O_CLOEXEC, O_NONBLOCK on x86_64 and aarch64).
@@ -209,6 +212,23 @@ public final class Inotify implements AutoCloseable {
     /** The int index of the event after the one at {@code i} (names are padded to a multiple of 4 bytes). */
     public static int next(int[] events, int i) {
         return i + EVENT_HEADER_SIZE / 4 + (events[i + 3] + 3) / 4;
+    }
+
+    /**
+     * Whether the event at int index {@code i} carries exactly {@code name} (events on a watched directory name the
+     * entry). Allocation-free: the name's bytes are compared inside the ints, in native (little-endian) order.
+     */
+    public static boolean nameEquals(int[] events, int i, byte[] name) {
+        if (name.length >= events[i + 3]) { // len: the name's size with its NUL and padding
+            return false;
+        }
+        for (int k = 0; k <= name.length; k++) {
+            int b = (events[i + 4 + k / 4] >>> (8 * (k % 4))) & 0xff;
+            if (b != (k < name.length ? name[k] & 0xff : 0)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Closes the descriptor, which also ends all its watches. Idempotent. */

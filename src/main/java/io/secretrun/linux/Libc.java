@@ -158,6 +158,39 @@ public final class Libc {
         }
     }
 
+    // ---- the environment ----
+
+    private static final class Getenv {
+        // getenv(3): the passphrase variable's raw bytes from the C library's environment. /proc/self/environ is
+        // no alternative: once secret-run is non-dumpable the kernel gives that file to root.
+        static final MethodHandle H = bind("getenv", FunctionDescriptor.of(ADDRESS, ADDRESS));
+    }
+
+    /**
+     * getenv(3): the value of variable {@code name} as the native memory that holds it in this process's environment
+     * (its bytes, without the terminating NUL; no charset decoding, no String), or null when it is not set. A name
+     * containing {@code =} or NUL names no variable. Read it, do not keep it: a later setenv may free it.
+     */
+    public static MemorySegment getenv(String name) {
+        if (name.indexOf('=') >= 0 || name.indexOf('\0') >= 0) {
+            return null;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = (MemorySegment) Getenv.H.invokeExact(arena.allocateFrom(name, PATH_CHARSET));
+            if (value.equals(MemorySegment.NULL)) {
+                return null;
+            }
+            MemorySegment unbounded = value.reinterpret(Long.MAX_VALUE);
+            long length = 0;
+            while (unbounded.get(JAVA_BYTE, length) != 0) {
+                length++;
+            }
+            return value.reinterpret(length);
+        } catch (Throwable t) {
+            throw unexpected("getenv", t);
+        }
+    }
+
     // ---- file descriptors and files ----
 
     private static final class Read {
@@ -265,6 +298,7 @@ public final class Libc {
 
     public static final int O_WRONLY = 1;
     public static final int O_NONBLOCK = 0x800;
+    public static final int O_NOCTTY = 0x100;
 
     /**
      * open(path, flags) without a mode (no O_CREAT): e.g. a FIFO's write end with O_NONBLOCK, which fails with
@@ -373,6 +407,11 @@ public final class Libc {
     public static final int S_IFMT = 0170000;
     public static final int S_IFREG = 0100000;
     public static final int S_IFDIR = 0040000;
+    public static final int S_IFIFO = 0010000;
+    public static final int S_IFCHR = 0020000;
+    public static final int S_IFBLK = 0060000;
+    public static final int S_IFSOCK = 0140000;
+    public static final int S_IFLNK = 0120000;
 
     private static final class Statx {
         // statx(2): the device and inode a name refers to, without opening it (an open would be an inotify event)
@@ -407,6 +446,46 @@ public final class Libc {
             throw unexpected("statx", t);
         }
         return r == 0 ? 0 : errno(state);
+    }
+
+    public static final int AT_EMPTY_PATH = 0x1000;
+
+    /**
+     * The type of the file open on {@code fd} ({@code S_IFMT} bits of its mode: {@link #S_IFREG}, {@link #S_IFDIR},
+     * {@link #S_IFIFO}, ...), from statx(fd, "", AT_EMPTY_PATH): the file itself, whatever its path names now.
+     * Without statx in the C library, from {@code /proc/self/fd/N}.
+     */
+    public static int fileType(int fd) throws ErrnoException {
+        if (!hasStatx()) {
+            // musl before 1.2.5: the JDK's attributes of /proc/self/fd/N, which names the open file itself
+            try {
+                return (int) java.nio.file.Files.getAttribute(Path.of("/proc/self/fd/" + fd), "unix:mode") & S_IFMT;
+            } catch (java.io.IOException e) {
+                throw new ErrnoException("stat", "fd " + fd, Errno.EBADF);
+            }
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = statxBuffer(arena);
+            int err = statxOrErrno(fd, arena.allocateFrom(""), AT_EMPTY_PATH, STATX_TYPE, buf);
+            if (err != 0) {
+                throw new ErrnoException("statx", "fd " + fd, err);
+            }
+            return statxMode(buf) & S_IFMT;
+        }
+    }
+
+    /** What a file type of {@link #fileType} is, for messages: "a FIFO", "a character device", ... */
+    public static String describeFileType(int type) {
+        return switch (type) {
+            case S_IFREG -> "a regular file";
+            case S_IFDIR -> "a directory";
+            case S_IFIFO -> "a FIFO";
+            case S_IFCHR -> "a character device";
+            case S_IFBLK -> "a block device";
+            case S_IFSOCK -> "a socket";
+            case S_IFLNK -> "a symbolic link";
+            default -> "of an unknown type";
+        };
     }
 
     public static long statxIno(MemorySegment buf) {

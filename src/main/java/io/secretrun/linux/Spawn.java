@@ -108,6 +108,13 @@ public final class Spawn {
         }
     }
 
+    private static final class OpenAction {
+        // posix_spawn_file_actions_addopen(3): /dev/null in place of a standard descriptor the app must not get
+        // (a passphrase file given on stdin). Bound only when needed.
+        static final MethodHandle H = Libc.bind("posix_spawn_file_actions_addopen",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+    }
+
     /** Whether {@link #spawn} can hand the terminal to the child inside the child itself (glibc 2.35 and later). */
     public static boolean tcsetpgrpInChildAvailable() {
         return TcsetpgrpAction.H.isPresent();
@@ -124,6 +131,15 @@ public final class Spawn {
      * @throws ErrnoException with posix_spawnp's error (ENOENT, EACCES, ENOEXEC, ...)
      */
     public static int spawn(List<String> argv, List<byte[]> environment, int foregroundTty) throws ErrnoException {
+        return spawn(argv, environment, foregroundTty, Set.of());
+    }
+
+    /**
+     * {@link #spawn(List, List, int)}, with /dev/null opened in the child in place of each of {@code nullStdio}
+     * (0, 1 or 2: read-only for stdin, write-only for the others); our own descriptors stay as they are.
+     */
+    public static int spawn(List<String> argv, List<byte[]> environment, int foregroundTty, Set<Integer> nullStdio)
+            throws ErrnoException {
         closeOnExecAbove(2);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = arena.allocate(OPAQUE_SIZE, 16);
@@ -142,6 +158,14 @@ public final class Spawn {
                 check("posix_spawnattr_setpgroup", (int) Calls.ATTR_SETPGROUP.invokeExact(attr, 0));
                 int flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
                 check("posix_spawnattr_setflags", (int) Calls.ATTR_SETFLAGS.invokeExact(attr, flags));
+                for (int fd : nullStdio) {
+                    if (fd < 0 || fd > 2) {
+                        throw new IllegalArgumentException("not a standard descriptor: " + fd);
+                    }
+                    check("posix_spawn_file_actions_addopen", (int) OpenAction.H.invokeExact(actions, fd,
+                            Libc.cPath(arena, Path.of("/dev/null")),
+                            fd == 0 ? Libc.O_RDONLY : Libc.O_WRONLY, 0));
+                }
                 if (foregroundTty >= 0) {
                     MethodHandle addTcsetpgrp = TcsetpgrpAction.H.orElseThrow(
                             () -> new ErrnoException("posix_spawn_file_actions_addtcsetpgrp_np", "", Errno.ENOSYS));

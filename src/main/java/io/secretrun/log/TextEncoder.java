@@ -5,6 +5,7 @@ import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.CoreConstants;
 import ch.qos.logback.core.encoder.EncoderBase;
+import io.secretrun.error.SecretRunException;
 import java.time.Instant;
 import java.time.LocalTime;
 import java.time.ZoneId;
@@ -13,6 +14,10 @@ import java.time.ZoneId;
  * The text line, {@code HH:mm:ss.SSS secret-run LEVEL message}, written by hand: the same output as the pattern
  * {@code %d{HH:mm:ss.SSS} secret-run %-5level %msg%n} (plus the stack trace, as a pattern layout appends it), without
  * Logback's pattern parser and converter classes, which cost a fresh JVM tens of milliseconds at every start.
+ *
+ * <p>Unlike the pattern, control characters and line separators in the message are escaped ({@code \\u000a}), as
+ * the JSON format escapes them: messages quote paths and other input, and a file name with a newline must not forge
+ * a second log line, nor an ESC sequence reach the terminal.
  */
 final class TextEncoder extends EncoderBase<ILoggingEvent> {
     private final ZoneId zone = ZoneId.systemDefault();
@@ -37,7 +42,8 @@ final class TextEncoder extends EncoderBase<ILoggingEvent> {
         for (int i = level.length(); i < 5; i++) {
             line.append(' ');
         }
-        line.append(' ').append(event.getFormattedMessage()).append(CoreConstants.LINE_SEPARATOR);
+        line.append(' ').append(SecretRunException.oneLine(event.getFormattedMessage()))
+                .append(CoreConstants.LINE_SEPARATOR);
         IThrowableProxy thrown = event.getThrowableProxy();
         if (thrown != null) {
             line.append(ThrowableProxyUtil.asString(thrown)); // ends with a line separator

@@ -10,6 +10,9 @@ import java.util.Objects;
 
 import org.bouncycastle.bcpg.AEADEncDataPacket;
 import org.bouncycastle.bcpg.ArmoredInputException;
+import org.bouncycastle.bcpg.ArmoredInputStream;
+import org.bouncycastle.bcpg.CompressionAlgorithmTags;
+import org.bouncycastle.bcpg.S2K;
 import org.bouncycastle.bcpg.BCPGInputStream;
 import org.bouncycastle.bcpg.InputStreamPacket;
 import org.bouncycastle.bcpg.PacketTags;
@@ -26,6 +29,8 @@ import org.bouncycastle.openpgp.PGPPBEEncryptedData;
 import org.bouncycastle.openpgp.PGPPrivateKey;
 import org.bouncycastle.openpgp.PGPPublicKeyEncryptedData;
 import org.bouncycastle.openpgp.PGPSecretKey;
+import org.bouncycastle.openpgp.PGPSessionKey;
+import org.bouncycastle.openpgp.operator.PGPDataDecryptor;
 import org.bouncycastle.openpgp.PGPUtil;
 import org.bouncycastle.openpgp.operator.bc.BcPublicKeyDataDecryptorFactory;
 import org.slf4j.Logger;
@@ -85,6 +90,30 @@ public final class MessageDecryptor {
      */
     public static SecretBytes decrypt(byte[] message, DecryptionKeys keys, long maxPlaintextBytes)
             throws SecretRunException {
+        return decryptWithParameters(message, keys, maxPlaintextBytes).plaintext();
+    }
+
+    /** The verified plaintext and how the message was made (to write it again the same way). */
+    public record Decrypted(SecretBytes plaintext, MessageParameters parameters) implements AutoCloseable {
+        /** Wipes the plaintext. */
+        @Override
+        public void close() {
+            plaintext.close();
+        }
+    }
+
+    /** {@link #decrypt}, also returning the message's parameters ({@code edit} and {@code rekey} keep them). */
+    public static Decrypted decryptWithParameters(byte[] message, SecretBytes passphrase, long maxPlaintextBytes)
+            throws SecretRunException {
+        Objects.requireNonNull(passphrase, "passphrase");
+        try (DecryptionKeys keys = DecryptionKeys.passphrase(passphrase)) {
+            return decryptWithParameters(message, keys, maxPlaintextBytes);
+        }
+    }
+
+    /** {@link #decrypt(byte[], DecryptionKeys, long)}, also returning the message's parameters. */
+    public static Decrypted decryptWithParameters(byte[] message, DecryptionKeys keys, long maxPlaintextBytes)
+            throws SecretRunException {
         Objects.requireNonNull(message, "message");
         Objects.requireNonNull(keys, "keys");
         if (maxPlaintextBytes < 0) {
@@ -97,14 +126,14 @@ public final class MessageDecryptor {
         SecretBytes plaintext = new SecretBytes((int) Math.min(limit, 64 * 1024));
         boolean decrypting = false;
         KdfLimits.Budget budget = keys.limits().budget();
-        try (Derived derived = new Derived()) {
-            BCPGInputStream outer = BCPGInputStream.wrap(
-                    PGPUtil.getDecoderStream(new ByteArrayInputStream(message)));
+        try (Derived derived = new Derived(); SessionKeyCapture sessionKey = new SessionKeyCapture()) {
+            InputStream decoded = PGPUtil.getDecoderStream(new ByteArrayInputStream(message));
+            BCPGInputStream outer = BCPGInputStream.wrap(decoded);
             PGPEncryptedDataList list = readEncryptedDataList(outer);
             requireIntegrityProtection(list.getEncryptedData());
-            Opened opened = open(list, keys, budget, derived);
+            Opened opened = open(list, keys, budget, derived, sessionKey);
             decrypting = true;
-            readSingleLiteral(opened.clear(), plaintext, limit);
+            int compression = readSingleLiteral(opened.clear(), plaintext, limit);
             // Only now, with all plaintext read to its end, is the MDC known. AEAD streams check each chunk's
             // tag and the final tag while being read, so reaching the end above already verified them (and
             // Bouncy Castle's verify() would reject the OCB packet as "not integrity protected").
@@ -116,7 +145,7 @@ public final class MessageDecryptor {
             if (outer.read() != -1) {
                 throw structure("data after the encrypted packet");
             }
-            return plaintext;
+            return new Decrypted(plaintext, parameters(decoded, opened, sessionKey, compression));
         } catch (SecretRunException e) {
             plaintext.close();
             throw e;
@@ -128,7 +157,17 @@ public final class MessageDecryptor {
         }
     }
 
-    private record Opened(PGPEncryptedData data, InputStream clear) {
+    private static MessageParameters parameters(InputStream decoded, Opened opened, SessionKeyCapture sessionKey,
+            int compression) {
+        S2K s2k = opened.s2k();
+        int type = s2k == null ? -1 : s2k.getType();
+        return new MessageParameters(decoded instanceof ArmoredInputStream, sessionKey.algorithm(), type,
+                s2k == null ? -1 : s2k.getHashAlgorithm(),
+                type == S2K.SALTED_AND_ITERATED ? s2k.getIterationCount() : 0, compression, opened.data().isAEAD());
+    }
+
+    /** The packet that opened the message, the decrypted stream, and the S2K when a passphrase opened it. */
+    private record Opened(PGPEncryptedData data, InputStream clear, S2K s2k) {
     }
 
     /** The factories and decryptors of one decryption, which hold derived keys: wiped together at its end. */
@@ -191,7 +230,7 @@ public final class MessageDecryptor {
      * {@code budget}: whoever can write the file can add packets, which the integrity check does not cover.
      */
     private static Opened open(PGPEncryptedDataList list, DecryptionKeys keys, KdfLimits.Budget budget,
-            Derived derived) throws PGPException, SecretRunException {
+            Derived derived, SessionKeyCapture sessionKey) throws PGPException, SecretRunException {
         KdfLimits limits = keys.limits();
         List<PGPPublicKeyEncryptedData> keyPackets = new ArrayList<>();
         List<PGPPBEEncryptedData> passphrasePackets = new ArrayList<>();
@@ -226,10 +265,10 @@ public final class MessageDecryptor {
                         continue;
                     }
                     try {
-                        InputStream clear = packet.getDataStream(new BcPublicKeyDataDecryptorFactory(privateKey));
+                        InputStream clear = packet.getDataStream(capturing(privateKey, sessionKey));
                         warnFailures(keyFailures, "public-key");
                         LOG.info("opened with key {}", fingerprint);
-                        return new Opened(packet, clear);
+                        return new Opened(packet, clear, null);
                     } catch (KdfLimits.BoundExceeded e) {
                         throw e;
                     } catch (PGPException | RuntimeException e) {
@@ -246,7 +285,7 @@ public final class MessageDecryptor {
         UnsupportedInput unsupported = null;
         if (!passphrasePackets.isEmpty() && keys.mayHavePassphrase()) {
             RawPassphraseDecryptorFactory factory =
-                    derived.add(new RawPassphraseDecryptorFactory(keys.passphrase(), budget));
+                    derived.add(new RawPassphraseDecryptorFactory(keys.passphrase(), budget, sessionKey));
             for (PGPPBEEncryptedData packet : passphrasePackets) {
                 if (passphraseTries == limits.maxPassphrasePackets()) {
                     throw SecretRunException.badMessage("the message has " + passphrasePackets.size()
@@ -260,7 +299,7 @@ public final class MessageDecryptor {
                     warnFailures(keyFailures, "public-key");
                     warnFailures(passphraseTries - 1, "passphrase");
                     LOG.info("opened with passphrase");
-                    return new Opened(packet, clear);
+                    return new Opened(packet, clear, factory.lastS2k());
                 } catch (KdfLimits.BoundExceeded e) {
                     throw e;
                 } catch (PGPDataValidationException | RawPassphraseDecryptorFactory.WrongPassphrase e) {
@@ -297,6 +336,32 @@ public final class MessageDecryptor {
         }
         throw new SecretRunException(ExitCode.NO_PERMISSION, "the message is not encrypted to any of our keys ("
                 + String.join(", ", keys.secretKeys().fingerprints()) + ") but to " + recipients);
+    }
+
+    /** Bouncy Castle's decryptor factory for {@code privateKey}, recording the session key it opens the data with. */
+    private static BcPublicKeyDataDecryptorFactory capturing(PGPPrivateKey privateKey, SessionKeyCapture sessionKey) {
+        return new BcPublicKeyDataDecryptorFactory(privateKey) {
+            @Override
+            public PGPDataDecryptor createDataDecryptor(boolean withIntegrityPacket, int encAlgorithm, byte[] key)
+                    throws PGPException {
+                sessionKey.record(encAlgorithm, key);
+                return super.createDataDecryptor(withIntegrityPacket, encAlgorithm, key);
+            }
+
+            @Override
+            public PGPDataDecryptor createDataDecryptor(AEADEncDataPacket packet, PGPSessionKey key)
+                    throws PGPException {
+                sessionKey.record(key);
+                return super.createDataDecryptor(packet, key);
+            }
+
+            @Override
+            public PGPDataDecryptor createDataDecryptor(SymmetricEncIntegrityPacket packet, PGPSessionKey key)
+                    throws PGPException {
+                sessionKey.record(key);
+                return super.createDataDecryptor(packet, key);
+            }
+        };
     }
 
     /** The private key, unlocked with the passphrase when protected; 77 when the passphrase is wrong. */
@@ -339,8 +404,12 @@ public final class MessageDecryptor {
                 : String.join(", ", names.subList(0, 3)) + " and " + (names.size() - 3) + " more";
     }
 
-    /** Reads the one literal packet (optionally inside one compressed packet) into {@code plaintext}. */
-    private static void readSingleLiteral(InputStream clear, SecretBytes plaintext, long limit)
+    /**
+     * Reads the one literal packet (optionally inside one compressed packet) into {@code plaintext}.
+     *
+     * @return the compression algorithm, 0 for none
+     */
+    private static int readSingleLiteral(InputStream clear, SecretBytes plaintext, long limit)
             throws IOException, PGPException, SecretRunException {
         BCPGInputStream in = BCPGInputStream.wrap(clear);
         int tag = in.nextPacketTag();
@@ -353,10 +422,12 @@ public final class MessageDecryptor {
             }
             readLiteral(inner, innerTag, plaintext, limit);
             requireEnd(inner);
-        } else {
-            readLiteral(in, tag, plaintext, limit);
+            requireEnd(in);
+            return compressed.getAlgorithm();
         }
+        readLiteral(in, tag, plaintext, limit);
         requireEnd(in);
+        return CompressionAlgorithmTags.UNCOMPRESSED;
     }
 
     private static void readLiteral(BCPGInputStream in, int tag, SecretBytes plaintext, long limit)

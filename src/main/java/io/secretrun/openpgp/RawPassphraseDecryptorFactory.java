@@ -38,13 +38,17 @@ final class RawPassphraseDecryptorFactory extends PBEDataDecryptorFactory implem
     private final BcPBEDataDecryptorFactory delegate;
     /** Keys we derived and handed to Bouncy Castle; wiped on close. Its own copies are out of our reach. */
     private final List<byte[]> derived = new ArrayList<>();
+    /** The S2K of the last passphrase packet tried; the session key of the data last opened (the message's). */
+    private S2K lastS2k;
+    private final SessionKeyCapture sessionKey;
 
     /** Every key derivation is charged to {@code budget} first: the packets' S2Ks are unauthenticated. */
-    RawPassphraseDecryptorFactory(SecretBytes passphrase, KdfLimits.Budget budget) {
+    RawPassphraseDecryptorFactory(SecretBytes passphrase, KdfLimits.Budget budget, SessionKeyCapture sessionKey) {
         // The char[] passphrase of the superclass is never used: we override the only method that reads it.
         super(new char[0], new BcPGPDigestCalculatorProvider());
         this.passphrase = passphrase;
         this.budget = budget;
+        this.sessionKey = sessionKey;
         this.delegate = new BcPBEDataDecryptorFactory(new char[0], new BcPGPDigestCalculatorProvider());
     }
 
@@ -54,6 +58,7 @@ final class RawPassphraseDecryptorFactory extends PBEDataDecryptorFactory implem
         if (keyLength < 0) {
             throw new UnsupportedInput("unsupported cipher algorithm " + keyAlgorithm);
         }
+        lastS2k = s2k;
         byte[] key = S2kDeriver.deriveKey(s2k, passphrase.array(), passphrase.length(), keyLength, budget);
         derived.add(key);
         return key;
@@ -95,19 +100,27 @@ final class RawPassphraseDecryptorFactory extends PBEDataDecryptorFactory implem
     @Override
     public PGPDataDecryptor createDataDecryptor(boolean withIntegrityPacket, int encAlgorithm, byte[] key)
             throws PGPException {
+        sessionKey.record(encAlgorithm, key);
         return delegate.createDataDecryptor(withIntegrityPacket, encAlgorithm, key);
     }
 
     @Override
     public PGPDataDecryptor createDataDecryptor(AEADEncDataPacket aeadEncDataPacket, PGPSessionKey sessionKey)
             throws PGPException {
+        this.sessionKey.record(sessionKey);
         return delegate.createDataDecryptor(aeadEncDataPacket, sessionKey);
     }
 
     @Override
     public PGPDataDecryptor createDataDecryptor(SymmetricEncIntegrityPacket seipd, PGPSessionKey sessionKey)
             throws PGPException {
+        this.sessionKey.record(sessionKey);
         return delegate.createDataDecryptor(seipd, sessionKey);
+    }
+
+    /** The S2K of the passphrase packet tried last: once a packet opened, the one that did. */
+    S2K lastS2k() {
+        return lastS2k;
     }
 
     /** Wipes the keys we derived (not the passphrase: the caller owns it). */

@@ -9,6 +9,7 @@ import io.secretrun.linux.ProcessCalls;
 import io.secretrun.linux.Spawn;
 import java.time.Duration;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -61,12 +62,24 @@ public final class Child {
      */
     public static Child start(List<String> command, Set<String> hiddenVariables, boolean signalGroup)
             throws SecretRunException {
+        return start(command, hiddenVariables, OptionalInt.empty(), signalGroup);
+    }
+
+    /**
+     * {@link #start(List, Set, boolean)}; when the passphrase was read from descriptor 0, 1 or 2
+     * ({@code passphraseDescriptor}) and that is a regular file, the app gets /dev/null there instead: it could seek
+     * back and read the passphrase. A pipe, a socket or a terminal stays (nothing before our read can be re-read).
+     */
+    public static Child start(List<String> command, Set<String> hiddenVariables, OptionalInt passphraseDescriptor,
+            boolean signalGroup) throws SecretRunException {
         Terminal terminal = Terminal.detect();
         boolean terminalInChild = terminal != null && Spawn.tcsetpgrpInChildAvailable();
         List<byte[]> environment = Spawn.environmentWithout(hiddenVariables);
+        Set<Integer> nullStdio = passphraseFileOnStdio(passphraseDescriptor);
         Child child;
         try {
-            child = Reaper.spawn(() -> Spawn.spawn(command, environment, terminalInChild ? Terminal.STDIN : -1),
+            child = Reaper.spawn(() -> Spawn.spawn(command, environment, terminalInChild ? Terminal.STDIN : -1,
+                            nullStdio),
                     pid -> new Child(pid, command.getFirst(), signalGroup, terminal));
         } catch (ErrnoException e) {
             String what = command.getFirst();
@@ -89,6 +102,26 @@ public final class Child {
         }
         LOG.info("started {} (pid {}{})", child.name, pid, terminal != null ? ", foreground of the terminal" : "");
         return child;
+    }
+
+    private static final List<String> STDIO_NAMES = List.of("stdin", "stdout", "stderr");
+
+    private static Set<Integer> passphraseFileOnStdio(OptionalInt passphraseDescriptor) {
+        if (passphraseDescriptor.isEmpty() || passphraseDescriptor.getAsInt() < 0
+                || passphraseDescriptor.getAsInt() > 2) {
+            return Set.of();
+        }
+        int fd = passphraseDescriptor.getAsInt();
+        try {
+            if (Libc.fileType(fd) != Libc.S_IFREG) {
+                return Set.of();
+            }
+        } catch (ErrnoException e) {
+            return Set.of(); // closed meanwhile: nothing to hide
+        }
+        LOG.info("the passphrase came from file descriptor {}, a regular file: the app gets /dev/null as its {} "
+                + "instead", fd, STDIO_NAMES.get(fd));
+        return Set.of(fd);
     }
 
     public int pid() {

@@ -7,12 +7,14 @@ import io.secretrun.linux.ErrnoException;
 import io.secretrun.linux.Libc;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Arrays;
+import java.util.OptionalInt;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,8 +30,24 @@ public sealed interface PassphraseSource {
 
     SecretBytes read() throws SecretRunException;
 
+    /**
+     * Reads a passphrase that is about to protect a file ({@code encrypt}, the new one of {@code rekey}): a typo
+     * would make the file unreadable for good, so a terminal asks twice, and the other sources read once.
+     *
+     * @param label what the prompt asks for, e.g. "Passphrase" or "New passphrase"
+     * @throws SecretRunException 64 when the two entries differ
+     */
+    default SecretBytes readNew(String label) throws SecretRunException {
+        return read();
+    }
+
     /** What to call this source in logs and errors (never the passphrase). */
     String describe();
+
+    /** The file descriptor the passphrase is read from, if it is one (the app must not get a file there). */
+    default OptionalInt descriptor() {
+        return OptionalInt.empty();
+    }
 
     /** A file, deleted right after it is read unless {@code keep}. */
     record File(Path path, boolean keep) implements PassphraseSource {
@@ -75,54 +93,40 @@ public sealed interface PassphraseSource {
     }
 
     /**
-     * An environment variable, read from {@code /proc/self/environ} as raw bytes: {@link System#getenv} decodes with
-     * the locale's charset, which in a container without a locale mangles non-ASCII passphrases.
+     * An environment variable, read as raw bytes with the C library's {@code getenv} ({@link System#getenv} decodes
+     * with the locale's charset, which in a container without a locale mangles non-ASCII passphrases). Not from
+     * {@code /proc/self/environ}: secret-run is non-dumpable by then, and the kernel gives that file to root only.
+     * The app does not inherit the variable (see {@code Spawn.environmentWithout}).
      */
     record Environment(String name) implements PassphraseSource {
         @Override
         public SecretBytes read() throws SecretRunException {
-            byte[] environ;
-            try {
-                environ = Files.readAllBytes(Path.of("/proc/self/environ"));
-            } catch (IOException e) {
-                throw SecretRunException.noInput("cannot read the environment: " + reason(e));
+            MemorySegment value = Libc.getenv(name);
+            if (value == null) {
+                throw SecretRunException.noInput("environment variable " + name + " is not set");
             }
-            try {
-                SecretBytes passphrase = firstLineOf(environ, name);
-                if (passphrase == null) {
-                    throw SecretRunException.noInput("environment variable " + name + " is not set");
-                }
-                LOG.info("passphrase read from environment variable {}; hidden from the app", name);
-                return passphrase;
-            } finally {
-                Arrays.fill(environ, (byte) 0);
+            SecretBytes passphrase = firstLineOf(value);
+            if (passphrase.length() > MAX_LENGTH) {
+                passphrase.close();
+                throw SecretRunException.noInput(describe() + " has no line end within " + MAX_LENGTH + " bytes; "
+                        + "not a passphrase");
             }
+            LOG.info("passphrase read from environment variable {}; hidden from the app", name);
+            return passphrase;
         }
 
-        /**
-         * The first line of variable {@code name} in {@code environ} (NUL-separated {@code NAME=value} entries),
-         * without its LF; a CR before the LF stays, as with the other sources. Null when the variable is not set.
-         */
-        static SecretBytes firstLineOf(byte[] environ, String name) {
-            byte[] key = (name + "=").getBytes(StandardCharsets.UTF_8);
-            for (int start = 0; start < environ.length; ) {
-                int end = start;
-                while (end < environ.length && environ[end] != 0) {
-                    end++;
-                }
-                if (end - start >= key.length && Arrays.equals(environ, start, start + key.length, key, 0, key.length)) {
-                    int from = start + key.length;
-                    int to = from;
-                    while (to < end && environ[to] != '\n') {
-                        to++;
-                    }
-                    SecretBytes passphrase = new SecretBytes(to - from);
-                    passphrase.append(environ, from, to - from);
-                    return passphrase;
-                }
-                start = end + 1;
+        /** The first line of {@code value} without its LF; a CR before the LF stays, as with the other sources. */
+        static SecretBytes firstLineOf(MemorySegment value) {
+            long end = 0;
+            while (end < value.byteSize() && value.get(ValueLayout.JAVA_BYTE, end) != '\n') {
+                end++;
             }
-            return null;
+            // copied byte by byte: no intermediate array holds the passphrase
+            SecretBytes passphrase = new SecretBytes((int) Math.min(end, MAX_LENGTH + 1L));
+            for (long i = 0; i < end && i <= MAX_LENGTH; i++) {
+                passphrase.append(value.get(ValueLayout.JAVA_BYTE, i));
+            }
+            return passphrase;
         }
 
         @Override
@@ -155,6 +159,11 @@ public sealed interface PassphraseSource {
         public String describe() {
             return "file descriptor " + fd;
         }
+
+        @Override
+        public OptionalInt descriptor() {
+            return OptionalInt.of(fd);
+        }
     }
 
     /**
@@ -164,6 +173,16 @@ public sealed interface PassphraseSource {
     record TerminalPrompt() implements PassphraseSource {
         @Override
         public SecretBytes read() throws SecretRunException {
+            return prompt("Passphrase", false);
+        }
+
+        @Override
+        public SecretBytes readNew(String label) throws SecretRunException {
+            return prompt(label, true);
+        }
+
+        /** Asks for {@code label}; with {@code confirm} a second time, refusing (64) when the entries differ. */
+        private SecretBytes prompt(String label, boolean confirm) throws SecretRunException {
             ControllingTerminal terminal;
             try {
                 terminal = ControllingTerminal.open();
@@ -180,11 +199,18 @@ public sealed interface PassphraseSource {
             Runtime.getRuntime().addShutdownHook(restorer);
             try (terminal; InputStream in = new DescriptorInput(terminal.fd(), describe())) {
                 terminal.echoOff();
-                terminal.write("Passphrase: ".getBytes(StandardCharsets.US_ASCII));
-                SecretBytes passphrase = firstLine(in, describe());
-                terminal.write(new byte[] {'\n'}); // the user's Enter was not echoed
-                if (passphrase == null) {
-                    throw SecretRunException.noInput("no passphrase: the terminal was closed");
+                SecretBytes passphrase = ask(terminal, in, label + ": ");
+                if (confirm) {
+                    try (SecretBytes again = ask(terminal, in, "Repeat " + label.toLowerCase(java.util.Locale.ROOT)
+                            + ": ")) {
+                        if (!passphrase.contentEquals(again)) {
+                            passphrase.close();
+                            throw SecretRunException.usage("the passphrases do not match; nothing written");
+                        }
+                    } catch (SecretRunException | IOException | RuntimeException e) {
+                        passphrase.close();
+                        throw e;
+                    }
                 }
                 LOG.info("passphrase read from the terminal");
                 return passphrase;
@@ -197,6 +223,17 @@ public sealed interface PassphraseSource {
                     // the hook runs (or ran) anyway
                 }
             }
+        }
+
+        private SecretBytes ask(ControllingTerminal terminal, InputStream in, String prompt)
+                throws IOException, SecretRunException {
+            terminal.write(prompt.getBytes(StandardCharsets.US_ASCII));
+            SecretBytes passphrase = firstLine(in, describe());
+            terminal.write(new byte[] {'\n'}); // the user's Enter was not echoed
+            if (passphrase == null) {
+                throw SecretRunException.noInput("no passphrase: the terminal was closed");
+            }
+            return passphrase;
         }
 
         @Override

@@ -100,6 +100,19 @@ public final class SecretBytes implements AutoCloseable {
         out.write(buf, 0, length);
     }
 
+    /** Whether both hold the same bytes; in time that depends on the lengths only, not on where they differ. */
+    public boolean contentEquals(SecretBytes other) {
+        return length == other.length && constantTimeEquals(buf, other.buf, length);
+    }
+
+    private static boolean constantTimeEquals(byte[] a, byte[] b, int length) {
+        int difference = 0;
+        for (int i = 0; i < length; i++) {
+            difference |= a[i] ^ b[i];
+        }
+        return difference == 0;
+    }
+
     /** Drops everything from {@code newLength} on, wiping it. */
     public void truncate(int newLength) {
         if (newLength < 0 || newLength > length) {

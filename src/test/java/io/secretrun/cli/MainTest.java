@@ -110,6 +110,21 @@ class MainTest {
     }
 
     @Test
+    void encryptAndRekeyKeepANamedPassphraseFileButNotTheDefaultOne(@TempDir Path dir) throws Exception {
+        Path defaultFile = Files.writeString(dir.resolve("secretfile_pw"), "pw\n");
+        PassphraseOptions none = parse(EncryptCommand.class, "encrypt").passphrase;
+        assertEquals(new PassphraseSource.File(defaultFile, false), none.sourceKeepingNamedFile(defaultFile),
+                "the default file: deleted, as secret_encrypt did");
+
+        Path named = dir.resolve("my-pw");
+        PassphraseOptions explicit = parse(EncryptCommand.class, "encrypt", "--passphrase-file", named.toString())
+                .passphrase;
+        assertEquals(new PassphraseSource.File(named, true), explicit.sourceKeepingNamedFile(defaultFile));
+        assertEquals(new PassphraseSource.File(named, false), explicit.source(defaultFile),
+                "a launch and decrypt still delete it");
+    }
+
+    @Test
     void encryptDefaults() throws Exception {
         EncryptCommand encrypt = parse(EncryptCommand.class, "encrypt");
 

@@ -200,6 +200,63 @@ class BadInputIT {
                 "encrypted file " + dir.resolve("no-such-file.enc") + " does not exist");
     }
 
+    /**
+     * An -i that is not a regular file is refused before anything else (66, one line): /dev/zero would be read
+     * without end (before: 4 GB of heap, then "internal error: OutOfMemoryError"), and a FIFO nobody writes into
+     * would block the launch forever. {@code --max-size} bounds only a regular file's size.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"/dev/zero", "fifo"})
+    void anEncryptedFileThatIsNotARegularFileIsRefused(String kind) throws Exception {
+        Path input = kind.equals("fifo") ? mkfifo(dir.resolve("secrets.yaml.enc")) : Path.of(kind);
+
+        assertSays(expectFailure(ExitCode.NO_INPUT, input, s.target, keptPassphrase()),
+                "encrypted file " + input + " is not a regular file");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"/dev/zero", "fifo"})
+    void decryptRefusesAnInputThatIsNotARegularFile(String kind) throws Exception {
+        Path input = kind.equals("fifo") ? mkfifo(dir.resolve("secrets.yaml.enc")) : Path.of(kind);
+        Path out = dir.resolve("out.yaml");
+
+        SecretRun.Result result = s.secretRun.run("decrypt", "-i", input.toString(), "-o", out.toString(),
+                "--passphrase-file", passphraseFile.toString(), "--keep-passphrase-file");
+
+        result.assertExit(ExitCode.NO_INPUT.code()).assertOneCleanErrorLine();
+        assertSays(result, "encrypted file " + input + " is not a regular file");
+        assertFalse(existsNoFollow(out));
+    }
+
+    /**
+     * A Kubernetes ConfigMap (or Secret) volume: each key is a symbolic link through {@code ..data}, itself a link to
+     * a timestamped directory. -i is followed through both and works.
+     */
+    @Test
+    void anEncryptedFileReachedThroughConfigMapStyleSymlinksWorks() throws Exception {
+        s.encrypt();
+        Path volume = Files.createDirectory(dir.resolve("config-volume"));
+        Path timestamped = Files.createDirectory(volume.resolve("..2026_12_06_01_50_00.123456789"));
+        Files.move(s.encrypted, timestamped.resolve("secrets.yaml.enc"));
+        Files.createSymbolicLink(volume.resolve("..data"), timestamped.getFileName());
+        Path key = Files.createSymbolicLink(volume.resolve("secrets.yaml.enc"), Path.of("..data/secrets.yaml.enc"));
+        Path copy = dir.resolve("copy");
+
+        s.secretRun.run("-i", key.toString(), "-o", s.target.toString(), "--passphrase-file",
+                passphraseFile.toString(), "--", "sh", "-c", "cat \"$0\" > \"$1\"", s.target.toString(),
+                copy.toString()).assertExit(0);
+
+        assertArrayEquals(s.plaintext, read(copy));
+        assertFalse(existsNoFollow(s.target));
+    }
+
+    /** A named pipe made with mkfifo(1): the JDK cannot make one. */
+    static Path mkfifo(Path path) throws Exception {
+        Process p = new ProcessBuilder("mkfifo", path.toString()).inheritIO().start();
+        assertEquals(0, p.waitFor());
+        return path;
+    }
+
     @Test
     void compressionBomb() {
         byte[] zeros = new byte[50 * 1024 * 1024];

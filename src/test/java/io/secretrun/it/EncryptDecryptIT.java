@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.secretrun.error.ExitCode;
+import io.secretrun.testing.Ci;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,19 +75,71 @@ class EncryptDecryptIT {
         assertEquals(18, number(packets, "tag=(18)"), "SEIPD packet\n" + packets);
         assertEquals(2, number(packets, "mdc_method: (\\d+)"), "MDC\n" + packets);
         assertEquals(1, number(packets, "compressed packet: algo=(\\d+)"), "ZIP compression\n" + packets);
-        assertFalse(existsNoFollow(pw), "the passphrase file is deleted by default");
-        assertEquals(Set.of("secrets.yaml", "secrets.yaml.enc"), listing(dir), "no temporary file left");
+        assertTrue(existsNoFollow(pw), "a passphrase file named with --passphrase-file is the user's: kept");
+        assertEquals(Set.of("secrets.yaml", "secrets.yaml.enc", pw.getFileName().toString()), listing(dir),
+                "no temporary file left");
     }
 
     @Test
-    void encryptReplacesAnExistingOutputLikeTheOldScriptsYes() {
+    void encryptRefusesToReplaceAnExistingOutputWith73() {
+        byte[] old = "OLD CONTENT\n".getBytes(StandardCharsets.UTF_8);
+        Path out = s.write("secrets.yaml.enc", old);
+        Path pw = s.passphraseFile();
+
+        SecretRun.Result result = s.secretRun.run("encrypt", "-i", input.toString(), "--passphrase-file",
+                pw.toString(), "--s2k-count", "65536").assertExit(ExitCode.CANT_CREATE.code());
+
+        assertArrayEquals(old, read(out), "the existing output is untouched");
+        assertTrue(result.stderrLines().getLast().contains("--force"), result.stderr());
+        result.assertOneCleanErrorLine();
+        assertTrue(existsNoFollow(pw));
+    }
+
+    @Test
+    void encryptReplacesAnExistingOutputWithForceOrItsVariable() {
         Path out = s.write("secrets.yaml.enc", "OLD CONTENT\n".getBytes(StandardCharsets.UTF_8));
 
         s.secretRun.run("encrypt", "-i", input.toString(), "--passphrase-file", s.passphraseFile().toString(),
-                "--s2k-count", "65536").assertExit(0);
-
+                "--s2k-count", "65536", "--force").assertExit(0);
         assertArrayEquals(s.plaintext, gpg.decrypt(out, s.passphrase));
         assertEquals(PosixFilePermissions.fromString("rw-------"), Scenario.permissions(out));
+
+        s.write("secrets.yaml.enc", "OLD CONTENT\n".getBytes(StandardCharsets.UTF_8));
+        s.secretRun.with().env("SECRET_RUN_FORCE", "yes").run("encrypt", "-i", input.toString(),
+                "--passphrase-file", s.passphraseFile().toString(), "--s2k-count", "65536").assertExit(0);
+        assertArrayEquals(s.plaintext, gpg.decrypt(out, s.passphrase));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "\n", "\nsecond line\n"})
+    void encryptRefusesAnEmptyPassphraseWith64(String content) {
+        Path pw = s.write("empty-pw", content.getBytes(StandardCharsets.UTF_8));
+        Path out = dir.resolve("out.enc");
+        Set<String> before = listing(dir);
+
+        SecretRun.Result result = s.secretRun.run("encrypt", "-i", input.toString(), "-o", out.toString(),
+                "--passphrase-file", pw.toString(), "--s2k-count", "65536").assertExit(ExitCode.USAGE.code());
+
+        assertEquals(before, listing(dir), "nothing written");
+        assertTrue(result.stderrLines().getLast().contains("--allow-empty-passphrase"), result.stderr());
+        result.assertOneCleanErrorLine();
+    }
+
+    @Test
+    void encryptAcceptsAnEmptyPassphraseWhenAllowed() {
+        Path out = dir.resolve("out.enc");
+        Path pw = s.write("empty-pw", new byte[0]);
+
+        s.secretRun.run("encrypt", "-i", input.toString(), "-o", out.toString(), "--passphrase-file",
+                pw.toString(), "--s2k-count", "65536", "--allow-empty-passphrase").assertExit(0);
+        s.secretRun.with().env("SECRET_RUN_ALLOW_EMPTY_PASSPHRASE", "1").run("encrypt", "-i", input.toString(),
+                "-o", dir.resolve("out2.enc").toString(), "--passphrase-file", pw.toString(), "--s2k-count",
+                "65536").assertExit(0);
+
+        SecretRun.Result decrypted = s.secretRun.with().allowOnStdout(s.contentMarker).run("decrypt", "-i",
+                out.toString(), "-o", "-", "--passphrase-file", pw.toString(), "--keep-passphrase-file")
+                .assertExit(0);
+        assertArrayEquals(s.plaintext, decrypted.stdout(), "the empty passphrase opens it");
     }
 
     @Test
@@ -98,6 +152,24 @@ class EncryptDecryptIT {
                 .assertExit(0);
 
         assertArrayEquals(s.plaintext, gpg.decrypt(out, s.passphrase));
+    }
+
+    /**
+     * encrypt reads its input from anything (a pipe, {@code <(command)}: the plaintext need not touch a disk), but
+     * never more than --max-size: /dev/zero ends with 65 at once.
+     */
+    @Test
+    void encryptReadsAnEndlessInputOnlyUpToMaxSize() {
+        Path out = dir.resolve("out.enc");
+        Path pw = s.passphraseFile();
+        Set<String> before = listing(dir);
+
+        SecretRun.Result result = s.secretRun.run("encrypt", "-i", "/dev/zero", "-o", out.toString(),
+                "--passphrase-file", pw.toString(), "--keep-passphrase-file", "--max-size", "1MiB")
+                .assertExit(ExitCode.DATA_ERROR.code());
+
+        assertEquals(before, listing(dir), "no output");
+        result.assertOneCleanErrorLine();
     }
 
     @Test
@@ -186,6 +258,80 @@ class EncryptDecryptIT {
         assertEquals(id, number(gpg.listPackets(out, s.passphrase), "symkey enc packet: version 4, cipher (\\d+)"));
     }
 
+    /**
+     * {@code decrypt -o FILE} killed with SIGKILL while it writes leaves nothing: the plaintext is written into a
+     * file without a name (O_TMPFILE) that gets its name only once complete. The kill comes when the JVM has a
+     * descriptor open on a file in the output directory (seen in /proc/PID/fd: before, a {@code .NAME.tmp-*}
+     * file, which stayed behind with the whole plaintext). A large plaintext gives the write (and its fsync) time.
+     */
+    @Test
+    void decryptKilledWhileWritingLeavesNoPlaintext() throws Exception {
+        Ci.assumeOrFail("root".equals(System.getProperty("user.name")),
+                "reading the descriptors of a non-dumpable process needs root");
+        byte[] big = new byte[64 * 1024 * 1024];
+        byte[] marker = s.contentMarker.getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(marker, 0, big, 0, marker.length);
+        gpg.encrypt(big, s.passphrase, s.encrypted, "-z", "1");
+        Path out = dir.resolve("decrypted.yaml");
+        Set<String> before = listing(dir);
+        String encrypted = s.encrypted.toString();
+
+        String seen = null;
+        try (SecretRun.Running running = s.secretRun.with().env("APP_PW", s.passphrase)
+                .start("decrypt", "-i", encrypted, "-o", out.toString(), "--passphrase-env", "APP_PW",
+                        "--max-size", "100MiB")) {
+            Path fds = Path.of("/proc", Long.toString(running.pid()), "fd");
+            while (seen == null && running.isAlive()) {
+                try (var entries = Files.newDirectoryStream(fds)) {
+                    for (Path fd : entries) {
+                        try {
+                            String target = Files.readSymbolicLink(fd).toString();
+                            if (target.startsWith(dir + "/") && !target.equals(encrypted)) {
+                                seen = target;
+                            }
+                        } catch (IOException closedMeanwhile) {
+                            // the descriptor went away between the listing and the readlink
+                        }
+                    }
+                } catch (IOException exited) {
+                    break;
+                }
+            }
+            assertTrue(seen != null, "never saw the output file open; decrypt finished first");
+            running.signal("KILL");
+            running.await();
+        }
+
+        assertEquals(before, listing(dir), "killed while writing " + seen + ": nothing may stay behind");
+    }
+
+    /**
+     * A temporary file of an interrupted run (killed between naming its file and renaming it over an existing
+     * target) is removed by the next decrypt to the same target, but only when provably ours: a file that merely
+     * looks like one (another mode) stays.
+     */
+    @Test
+    void decryptRemovesATemporaryFileAnInterruptedRunLeftButNothingElse() throws Exception {
+        s.encrypt();
+        Path out = dir.resolve("decrypted.yaml");
+        Path leftover = Files.write(dir.resolve(".decrypted.yaml.tmp-0123456789abcdef"), s.plaintext);
+        Files.setPosixFilePermissions(leftover, PosixFilePermissions.fromString("rw-------"));
+        Path lookalike = Files.writeString(dir.resolve(".decrypted.yaml.tmp-00ff"), "a user's file");
+        Files.setPosixFilePermissions(lookalike, PosixFilePermissions.fromString("rw-r--r--"));
+        Files.writeString(out, "the previous output");
+
+        SecretRun.Result result = s.secretRun.run("decrypt", "-i", s.encrypted.toString(), "-o", out.toString(),
+                "--passphrase-file", s.passphraseFile().toString()).assertExit(0);
+
+        assertArrayEquals(s.plaintext, read(out), "replaced");
+        assertFalse(Files.exists(leftover), "our leftover removed");
+        assertEquals("a user's file", Files.readString(lookalike), "a file that is not provably ours stays");
+        assertTrue(result.stderr().contains("removed " + leftover + ", a temporary file an interrupted secret-run "
+                + "left"), result.stderr());
+        assertEquals(Set.of("secrets.yaml", "secrets.yaml.enc", "decrypted.yaml", lookalike.getFileName().toString()),
+                listing(dir));
+    }
+
     @Test
     void decryptToStdout() {
         s.encrypt();
@@ -241,24 +387,19 @@ class EncryptDecryptIT {
     }
 
     @Test
-    void encryptKeepsThePassphraseFileOnlyWhenAskedTo() {
-        Path kept = s.passphraseFile();
+    void encryptKeepsAPassphraseFileNamedWithTheOptionOrItsVariable() {
+        Path named = s.passphraseFile();
         s.secretRun.run("encrypt", "-i", input.toString(), "-o", dir.resolve("a.enc").toString(),
-                "--passphrase-file", kept.toString(), "--keep-passphrase-file", "--s2k-count", "65536")
-                .assertExit(0);
-        assertTrue(Files.exists(kept), "--keep-passphrase-file keeps it");
+                "--passphrase-file", named.toString(), "--s2k-count", "65536").assertExit(0);
+        assertEquals(s.passphrase + "\n", Scenario.readString(named), "kept unchanged");
 
-        Path keptByEnv = s.passphraseFile();
-        s.secretRun.with().env("DONT_DELETE_PWFILE", "yes")
+        Path namedByEnv = s.passphraseFile();
+        s.secretRun.with().env("SECRET_RUN_PASSPHRASE_FILE", namedByEnv.toString())
                 .run("encrypt", "-i", input.toString(), "-o", dir.resolve("b.enc").toString(),
-                        "--passphrase-file", keptByEnv.toString(), "--s2k-count", "65536")
+                        "--s2k-count", "65536")
                 .assertExit(0);
-        assertTrue(Files.exists(keptByEnv), "DONT_DELETE_PWFILE keeps it");
-
-        Path deleted = s.passphraseFile();
-        s.secretRun.run("encrypt", "-i", input.toString(), "-o", dir.resolve("c.enc").toString(),
-                "--passphrase-file", deleted.toString(), "--s2k-count", "65536").assertExit(0);
-        assertFalse(existsNoFollow(deleted), "deleted by default");
+        assertTrue(existsNoFollow(namedByEnv), "SECRET_RUN_PASSPHRASE_FILE names it too: kept");
+        assertArrayEquals(s.plaintext, gpg.decrypt(dir.resolve("b.enc"), s.passphrase));
     }
 
     @Test

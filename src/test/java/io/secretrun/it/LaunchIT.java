@@ -212,4 +212,26 @@ class LaunchIT {
             assertFalse(existsNoFollow(s.target));
         }
     }
+
+    /**
+     * Text logs escape control characters as the JSON format does: an -i name with a newline cannot forge a second
+     * log line, nor an ESC sequence reach the terminal.
+     */
+    @Test
+    void controlCharactersInLoggedNamesAreEscaped() throws Exception {
+        Scenario s = new Scenario(dir, gpg).encrypt();
+        String name = "x\n12:00:00.000 secret-run ERROR forged\u001b[31m.enc";
+        Path evil = Files.move(s.encrypted, dir.resolve(name));
+
+        SecretRun.Result result = s.secretRun.run("-i", evil.toString(), "-o", s.target.toString(),
+                "--passphrase-file", s.passphraseFile().toString(), "--", "true");
+
+        result.assertExit(0);
+        assertFalse(result.stderr().contains("\u001b"), "ESC reached stderr: " + result.stderr());
+        for (String line : result.stderrLines()) {
+            assertFalse(line.startsWith("12:00:00.000 secret-run ERROR forged"), "forged line: " + result.stderr());
+        }
+        assertTrue(result.stderr().contains("x\\u000a12:00:00.000 secret-run ERROR forged\\u001b[31m.enc"),
+                result.stderr());
+    }
 }

@@ -107,7 +107,16 @@ class LauncherIT {
         Path mvnw = Files.writeString(repo.resolve("mvnw"), """
                 #!/bin/sh
                 printf '%%s\\n' "$PWD" "$JAVA_HOME" "$@" > mvnw.calls
+                echo '[INFO] Scanning for projects...'
+                echo '[INFO] Downloading from central: https://repo.maven.apache.org/maven2/a/b/1/b-1.pom'
+                echo '[INFO] Downloaded from central: https://repo.maven.apache.org/maven2/a/b/1/b-1.pom (2 kB at 9 kB/s)'
+                echo '[INFO] Downloading from central: https://repo.maven.apache.org/maven2/a/c/1/c-1.jar'
+                echo '[INFO] --- compiler:3.14.0:compile (default-compile) @ secret-run ---'
+                echo '[INFO] Compiling 61 source files with javac [debug release 25] to target/classes'
+                echo '[WARNING] a warning of the build'
+                echo '[INFO] --- shade:3.6.0:shade (default) @ secret-run ---'
                 mkdir -p target && cp '%s' target/secret-run.jar
+                echo '[INFO] BUILD SUCCESS'
                 """.formatted(SecretRun.jar().toAbsolutePath()));
         Files.setPosixFilePermissions(mvnw, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path copy = dir.resolve("copy");
@@ -116,11 +125,18 @@ class LauncherIT {
         SecretRun.Result built = s.secretRun.with().program(checkoutLauncher.toString())
                 .run(s.launch(sh("cat \"$0\" > \"$1\"", s.target, copy))).assertExit(0);
 
-        // run from the checkout's root with the Java 25 the launcher found, the goals of a quiet jar-only build
-        assertEquals(List.of(repo.toRealPath().toString(), System.getProperty("java.home"), "-q", "-B",
+        // run from the checkout's root with the Java 25 the launcher found, the goals of a jar-only build
+        assertEquals(List.of(repo.toRealPath().toString(), System.getProperty("java.home"), "-B",
                 "-DskipTests", "package"), Files.readAllLines(calls));
-        assertTrue(built.stderr().contains("secret-run: building target/secret-run.jar (first run only)..."),
-                built.stderr());
+        // a build takes minutes the first time: a line per step (and one for downloads) on stderr shows it works,
+        // without Maven's whole output
+        List<String> lines = built.stderr().lines().toList();
+        assertEquals(List.of("secret-run: building target/secret-run.jar (first run only)...",
+                "secret-run: build: downloading from central...",
+                "secret-run: build: compiler:3.14.0:compile (default-compile)",
+                "secret-run: build: shade:3.6.0:shade (default)",
+                "secret-run: build: BUILD SUCCESS"), lines.subList(0, 5), built.stderr());
+        assertFalse(built.stderr().contains("Compiling 61") || built.stderr().contains("a warning"), built.stderr());
         assertArrayEquals(s.plaintext, read(copy), "then it launched with the jar it built");
         assertFalse(existsNoFollow(s.target));
 
@@ -130,6 +146,34 @@ class LauncherIT {
                 .run(s.launch(sh("cat \"$0\" > \"$1\"", s.target, copy))).assertExit(0);
         assertFalse(Files.exists(calls), "no second build");
         assertFalse(again.stderr().contains("building"), again.stderr());
+    }
+
+    /** A failed build ends the launch (70) and shows Maven's errors; nothing is launched. */
+    @Test
+    void aFailedBuildShowsMavensErrorsAndExits70() throws IOException {
+        Path repo = dir.resolve("checkout");
+        Path realRepo = launcher.getParent().getParent();
+        for (String file : List.of("bin/secret-run", "bin/lib/java-home.sh", "root/usr/share/secret-run/jvm.args")) {
+            Files.createDirectories(repo.resolve(file).getParent());
+            Files.copy(realRepo.resolve(file), repo.resolve(file), StandardCopyOption.COPY_ATTRIBUTES);
+        }
+        Path mvnw = Files.writeString(repo.resolve("mvnw"), """
+                #!/bin/sh
+                echo '[INFO] --- compiler:3.14.0:compile (default-compile) @ secret-run ---'
+                echo '[ERROR] Main.java:[3,1] class, interface, enum, or record expected'
+                echo '[INFO] BUILD FAILURE'
+                exit 1
+                """);
+        Files.setPosixFilePermissions(mvnw, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path marker = dir.resolve("launched");
+
+        SecretRun.Result failed = s.secretRun.with().program(repo.resolve("bin/secret-run").toString())
+                .run(s.launch("touch", marker.toString())).assertExit(70);
+
+        assertTrue(failed.stderr().contains("[ERROR] Main.java:[3,1] class, interface, enum, or record expected"),
+                failed.stderr());
+        assertEquals("secret-run: build failed", failed.stderrLines().getLast());
+        assertFalse(Files.exists(marker));
     }
 
     private static Path which(String tool) {

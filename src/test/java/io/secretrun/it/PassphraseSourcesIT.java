@@ -10,10 +10,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.secretrun.testing.Ci;
+import io.secretrun.testing.OtherUserInstall;
 import io.secretrun.error.ExitCode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -130,6 +133,44 @@ class PassphraseSourcesIT {
     }
 
     /**
+     * {@code --passphrase-fd 0} with a regular file ({@code secret-run ... 0<pwfile}): the app must not get the
+     * passphrase file as its stdin (it could seek back and read it). It gets /dev/null there instead, and the log
+     * says so. A pipe on stdin stays the app's stdin (the caller may pass the rest on).
+     */
+    @Test
+    void aPassphraseFileOnStdinIsNotTheAppsStdin() {
+        GpgFixture.requireTool("bash");
+        Path pw = s.write("pw-stdin", (s.passphrase + "\nsecond line\n").getBytes(StandardCharsets.UTF_8));
+        Path stdin = dir.resolve("app-stdin");
+        Path rest = dir.resolve("app-read");
+
+        SecretRun.Result result = s.secretRun.with().wrapper("bash", "-c", "exec 0<\"$0\"; exec \"$@\"", pw.toString())
+                .run("-i", s.encrypted.toString(), "-o", s.target.toString(), "--passphrase-fd", "0", "--",
+                        "sh", "-c", "cat \"$0\" > \"$1\"; readlink /proc/self/fd/0 > \"$2\"; cat > \"$3\"",
+                        s.target.toString(), copy.toString(), stdin.toString(), rest.toString());
+
+        result.assertExit(0);
+        assertArrayEquals(s.plaintext, read(copy));
+        assertEquals("/dev/null\n", readString(stdin), "the app's stdin");
+        assertEquals("", readString(rest), "the app read nothing of the passphrase file");
+        assertTrue(result.stderr().contains("the app gets /dev/null as its stdin"), result.stderr());
+    }
+
+    @Test
+    void aPipeOnStdinStaysTheAppsStdin() {
+        Path rest = dir.resolve("app-read");
+
+        SecretRun.Result result = s.secretRun.with()
+                .stdin((s.passphrase + "\nfor the app\n").getBytes(StandardCharsets.UTF_8))
+                .run("-i", s.encrypted.toString(), "-o", s.target.toString(), "--passphrase-fd", "0", "--",
+                        "sh", "-c", "cat \"$0\" > /dev/null; cat > \"$1\"", s.target.toString(), rest.toString());
+
+        result.assertExit(0);
+        assertEquals("for the app\n", readString(rest));
+        assertFalse(result.stderr().contains("/dev/null"), result.stderr());
+    }
+
+    /**
      * Wrappers that give secret-run the passphrase file's content on descriptor 3 (the file is "$0"); each execs
      * java so the pid stays the JVM's. "file at offset" has read the first line ("junk") already: secret-run must
      * read from where the descriptor stands, as gpg does, not reopen the file from its start.
@@ -241,6 +282,61 @@ class PassphraseSourcesIT {
 
         assertTrue(Files.exists(s.encrypted));
         assertArrayEquals(before, read(s.encrypted));
+    }
+
+    /** setpriv to uid and gid 1000 (the image's user), no supplementary groups. */
+    static final String[] AS_UID_1000 = {"setpriv", "--reuid", "1000", "--regid", "1000", "--clear-groups", "--"};
+
+    /**
+     * Every passphrase source works for an ordinary user, as the image runs (USER 1000): secret-run makes itself
+     * non-dumpable first, after which the kernel gives its /proc/self files (environ among them) to root. The app
+     * (uid 1000 too) copies the plaintext and records whether it sees the passphrase variable. The terminal prompt:
+     * TerminalPromptIT.aNonRootUserIsAskedOnTheTerminal.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"file", "env", "fd"})
+    void everyPassphraseSourceWorksForANonRootUser(String source) throws Exception {
+        Ci.assumeOrFail("root".equals(System.getProperty("user.name")), "setpriv to uid 1000 needs root");
+        GpgFixture.requireTool("setpriv");
+        GpgFixture.requireTool("bash");
+        Path pw = s.passphraseFile();
+        Path seen = dir.resolve("env-seen");
+        Path uid = dir.resolve("uid");
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        for (Path f : List.of(pw, s.encrypted)) {
+            Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        }
+        List<String> options = switch (source) {
+            case "file" -> List.of("--passphrase-file", pw.toString());
+            case "env" -> List.of("--passphrase-env", "APP_PW");
+            case "fd" -> List.of("--passphrase-fd", "3");
+            default -> throw new IllegalArgumentException(source);
+        };
+        List<String> wrapper = new ArrayList<>();
+        if (source.equals("fd")) {
+            wrapper.addAll(List.of("bash", "-c", "exec 3<\"$0\"; exec \"$@\"", pw.toString()));
+        }
+        wrapper.addAll(List.of(AS_UID_1000));
+        List<String> args = new ArrayList<>(List.of("-i", s.encrypted.toString(), "-o", s.target.toString()));
+        args.addAll(options);
+        args.addAll(List.of("--", "sh", "-c",
+                "id -u > \"$0\"; cat \"$1\" > \"$2\"; echo \"${APP_PW-unset}\" > \"$3\"", uid.toString(),
+                s.target.toString(), copy.toString(), seen.toString()));
+
+        try (OtherUserInstall install = OtherUserInstall.of(SecretRun.jar())) {
+            SecretRun.Invocation invocation = s.secretRun.with().wrapper(wrapper.toArray(String[]::new))
+                    .program(install.javaCommand().toArray(String[]::new));
+            if (source.equals("env")) {
+                invocation.env("APP_PW", s.passphrase);
+            }
+            invocation.run(args.toArray(String[]::new)).assertExit(0);
+        }
+
+        assertEquals("1000\n", readString(uid), "the app ran as uid 1000");
+        assertArrayEquals(s.plaintext, read(copy));
+        assertFalse(existsNoFollow(s.target), "plaintext deleted");
+        assertEquals("unset\n", readString(seen), "the app does not inherit the passphrase variable");
+        assertEquals(!source.equals("file"), existsNoFollow(pw), "only the passphrase file is deleted");
     }
 
     private static boolean controllingTerminalAvailable() {

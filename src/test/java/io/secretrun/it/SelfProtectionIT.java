@@ -14,6 +14,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import io.secretrun.testing.OtherUserInstall;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -29,6 +31,21 @@ class SelfProtectionIT {
 
     @TempDir
     Path dir;
+    /** The jar and jvm.args where nobody can reach them (the checkout may be under a 0700 directory). */
+    OtherUserInstall install;
+
+    @AfterEach
+    void removeInstall() {
+        if (install != null) {
+            install.close();
+        }
+    }
+
+    /** The launchers' command from a copy the user nobody can read. */
+    private String[] secretRunAsNobody() {
+        install = install != null ? install : OtherUserInstall.of(SecretRun.jar());
+        return install.javaCommand().toArray(String[]::new);
+    }
 
     /**
      * The app (same uid as secret-run) probes its parent: {@code /proc/PPID/status} (readable: the parent is there),
@@ -52,7 +69,7 @@ class SelfProtectionIT {
         }
 
         s.secretRun.with()
-                .wrapper(AS_NOBODY)
+                .wrapper(AS_NOBODY).program(secretRunAsNobody())
                 .run(s.launch("sh", probe.toString(), dir.resolve("secret-run").toString()))
                 .assertExit(0);
         List<String> control = new ArrayList<>(List.of(AS_NOBODY));
@@ -108,7 +125,7 @@ class SelfProtectionIT {
                 i=0; while [ ! -e "$0/release" ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done
                 """;
         try (SecretRun.Running running = s.secretRun.with()
-                .wrapper("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--")
+                .wrapper(AS_NOBODY).program(secretRunAsNobody())
                 .start(s.launch(sh(app, dir)))) {
             running.awaitFile(dir.resolve("wrapper-pid"));
             String pid = read("wrapper-pid");

@@ -9,9 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.secretrun.testing.Ci;
+import io.secretrun.testing.OtherUserInstall;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -69,7 +71,7 @@ class TerminalPromptIT {
                             out += data
                 if until is not None:
                     raise SystemExit("no prompt; the terminal showed: %r" % shown)
-            pump(b"Passphrase:")
+            pump(os.environ.get("PTY_DRIVER_PROMPT", "Passphrase:").encode())
             print("echo_at_prompt=%s" % bool(termios.tcgetattr(fd)[3] & termios.ECHO))
             os.write(fd, answer)
             pump()
@@ -105,15 +107,29 @@ class TerminalPromptIT {
     }
 
     private Session drive(byte[] answer, String... args) throws Exception {
+        return drive("Passphrase:", SecretRun.javaCommand(), answer, args);
+    }
+
+    /** Waits for {@code prompt} before typing. */
+    private Session drive(String prompt, byte[] answer, String... args) throws Exception {
+        return drive(prompt, SecretRun.javaCommand(), answer, args);
+    }
+
+    private Session drive(List<String> secretRun, byte[] answer, String... args) throws Exception {
+        return drive("Passphrase:", secretRun, answer, args);
+    }
+
+    private Session drive(String prompt, List<String> secretRun, byte[] answer, String... args) throws Exception {
         Path answerFile = s.write("answer", answer);
         Path stdoutFile = dir.resolve("stdout");
         List<String> cmd = new ArrayList<>(List.of("python3", driver.toString(), answerFile.toString(),
                 stdoutFile.toString()));
-        cmd.addAll(SecretRun.javaCommand());
+        cmd.addAll(secretRun);
         cmd.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(cmd).directory(dir.toFile());
         builder.environment().clear();
         builder.environment().putAll(SecretRun.cleanEnvironment());
+        builder.environment().put("PTY_DRIVER_PROMPT", prompt);
         Process p = builder.start();
         if (!p.waitFor(SecretRun.DEFAULT_TIMEOUT.toSeconds() + 30, TimeUnit.SECONDS)) {
             p.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
@@ -132,6 +148,25 @@ class TerminalPromptIT {
     private void assertEchoOffAtThePromptAndRestored(Session session) {
         assertEquals("False", session.seen().get("echo_at_prompt"), "echo was on while the passphrase was typed");
         assertEquals("True", session.seen().get("echo_after"), "echo not restored after secret-run exited");
+    }
+
+    /** The prompt as an ordinary user (uid 1000, as the image runs), whose secret-run is non-dumpable. */
+    @Test
+    void aNonRootUserIsAskedOnTheTerminal() throws Exception {
+        Ci.assumeOrFail("root".equals(System.getProperty("user.name")), "setpriv to uid 1000 needs root");
+        GpgFixture.requireTool("setpriv");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(s.encrypted, PosixFilePermissions.fromString("rw-r--r--"));
+        try (OtherUserInstall install = OtherUserInstall.of(SecretRun.jar())) {
+            List<String> command = new ArrayList<>(List.of(PassphraseSourcesIT.AS_UID_1000));
+            command.addAll(install.javaCommand());
+            Session session = drive(command, (s.passphrase + "\n").getBytes(StandardCharsets.UTF_8),
+                    "decrypt", "-i", s.encrypted.toString(), "-o", "-");
+
+            assertEquals(0, session.exit(), session.shown());
+            assertArrayEquals(s.plaintext, session.stdout());
+            assertEchoOffAtThePromptAndRestored(session);
+        }
     }
 
     @Test
@@ -166,6 +201,52 @@ class TerminalPromptIT {
         assertEquals(0, session.stdout().length);
         assertTrue(session.shown().contains("wrong passphrase"), session.shown());
         assertEchoOffAtThePromptAndRestored(session);
+    }
+
+    @Test
+    void encryptAsksTwiceAndWritesWhenBothAnswersMatch() throws Exception {
+        Path input = s.write("plain.yaml", s.plaintext);
+        Path out = dir.resolve("plain.yaml.enc");
+        Session session = drive((s.passphrase + "\n" + s.passphrase + "\n").getBytes(StandardCharsets.UTF_8),
+                "encrypt", "-i", input.toString(), "--s2k-count", "65536");
+
+        assertEquals(0, session.exit(), session.shown());
+        assertTrue(session.shown().contains("Repeat passphrase: "), session.shown());
+        assertFalse(session.shown().contains(s.passphrase), "the passphrase was echoed:\n" + session.shown());
+        assertArrayEquals(s.plaintext, gpg.decrypt(out, s.passphrase));
+        assertEchoOffAtThePromptAndRestored(session);
+    }
+
+    @Test
+    void encryptRefusesTwoDifferentAnswersWith64AndWritesNothing() throws Exception {
+        Path input = s.write("plain.yaml", s.plaintext);
+        Path out = dir.resolve("plain.yaml.enc");
+        Session session = drive((s.passphrase + "\n" + s.passphrase + "x\n").getBytes(StandardCharsets.UTF_8),
+                "encrypt", "-i", input.toString(), "--s2k-count", "65536");
+
+        assertEquals(64, session.exit(), session.shown());
+        assertTrue(session.shown().contains("do not match"), session.shown());
+        assertFalse(existsNoFollow(out), "nothing written");
+        assertEquals(List.of(), Files.list(dir).map(p -> p.getFileName().toString())
+                .filter(n -> n.contains(".tmp")).toList(), "no temporary file");
+        assertEchoOffAtThePromptAndRestored(session);
+    }
+
+    @Test
+    void rekeyAsksForTheNewPassphraseTwiceAndRefusesAMismatch() throws Exception {
+        byte[] before = read(s.encrypted);
+        String next = "new-" + s.passphrase;
+        Session mismatch = drive("New passphrase:", (next + "\n" + next + "x\n").getBytes(StandardCharsets.UTF_8),
+                "rekey", "-i", s.encrypted.toString(), "--passphrase-file", s.passphraseFile().toString());
+        assertEquals(64, mismatch.exit(), mismatch.shown());
+        assertArrayEquals(before, read(s.encrypted), "unchanged");
+
+        Session match = drive("New passphrase:", (next + "\n" + next + "\n").getBytes(StandardCharsets.UTF_8),
+                "rekey", "-i", s.encrypted.toString(), "--passphrase-file", s.passphraseFile().toString());
+        assertEquals(0, match.exit(), match.shown());
+        assertTrue(match.shown().contains("Repeat new passphrase: "), match.shown());
+        assertArrayEquals(s.plaintext, gpg.decrypt(s.encrypted, next));
+        assertEchoOffAtThePromptAndRestored(match);
     }
 
     @Test

@@ -159,4 +159,22 @@ class LibcTest {
         assertEquals("EINTR (Interrupted system call)", Errno.describe(Errno.EINTR));
         assertEquals("No such file or directory", Libc.strerror(Errno.ENOENT));
     }
+
+    /** The type of the open file itself: what EncryptedFile checks after opening -i. */
+    @Test
+    void fileTypeOfAnOpenDescriptor() throws Exception {
+        Path file = Files.writeString(dir.resolve("regular"), "x");
+        Path link = Files.createSymbolicLink(dir.resolve("link"), file);
+        for (var expected : java.util.Map.of(file, Libc.S_IFREG, link, Libc.S_IFREG, dir, Libc.S_IFDIR,
+                Path.of("/dev/null"), Libc.S_IFCHR).entrySet()) {
+            int fd = Libc.openOrErrno(expected.getKey(), Libc.O_RDONLY | Libc.O_CLOEXEC | Libc.O_NONBLOCK);
+            assertTrue(fd >= 0, "open " + expected.getKey() + ": " + fd);
+            try {
+                assertEquals(expected.getValue(), Libc.fileType(fd), expected.getKey().toString());
+            } finally {
+                Libc.close(fd);
+            }
+        }
+        assertEquals(Errno.EBADF, assertThrows(ErrnoException.class, () -> Libc.fileType(987)).errno());
+    }
 }

@@ -1,6 +1,7 @@
 package io.secretrun.log;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
@@ -8,6 +9,7 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.LoggingEvent;
 import java.nio.charset.Charset;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -36,5 +38,21 @@ class TextEncoderTest {
                         new String(text.encode(event), Charset.defaultCharset()));
             }
         }
+    }
+
+    /** As Logback's JSON encoder: control characters in a message are escaped, so a line stays one line. */
+    @Test
+    void controlCharactersAreEscaped() {
+        LoggerContext context = new LoggerContext();
+        TextEncoder text = new TextEncoder();
+        text.setContext(context);
+        text.start();
+        LoggingEvent event = new LoggingEvent("fqcn", context.getLogger("test"), Level.INFO, "decrypted {}", null,
+                new Object[] {"a\nb\rc\u001b[2Jd\te\u2028f"});
+        String line = new String(text.encode(event), Charset.defaultCharset());
+
+        assertEquals(1, line.lines().count(), line);
+        assertTrue(line.endsWith(" INFO  decrypted a\\u000ab\\u000dc\\u001b[2Jd\\u0009e\\u2028f" + System.lineSeparator()),
+                line);
     }
 }

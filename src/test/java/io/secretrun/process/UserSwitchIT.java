@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.secretrun.testing.Ci;
+import io.secretrun.testing.OtherUserInstall;
 import io.secretrun.process.SecretRunHarness.Run;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -194,12 +195,20 @@ class UserSwitchIT {
 
     @Test
     void refusedWithoutRoot() throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid", "1000", "--regid", "1000", "--clear-groups"));
-        cmd.addAll(SecretRunHarness.javaCommand(new ArrayList<>(h.launchOptions())));
-        cmd.addAll(List.of("--user", "1000:1000", "--", "sh", "-c", "echo started > started"));
-        Process p = new ProcessBuilder(cmd).directory(h.dir.toFile()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertEquals(64, p.waitFor(), out);
+        String out;
+        Process p;
+        // uid 1000 runs a copy it can reach: the checkout may be under a 0700 directory
+        try (OtherUserInstall install = OtherUserInstall.of(SecretRunHarness.JAR)) {
+            List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid", "1000", "--regid", "1000",
+                    "--clear-groups"));
+            cmd.addAll(install.javaCommand());
+            cmd.addAll(h.launchOptions());
+            cmd.addAll(List.of("--user", "1000:1000", "--", "sh", "-c", "echo started > started"));
+            p = new ProcessBuilder(cmd).directory(h.dir.toFile()).redirectErrorStream(true).start();
+            out = new String(p.getInputStream().readAllBytes());
+            p.waitFor();
+        }
+        assertEquals(64, p.exitValue(), out);
         assertTrue(out.contains("needs secret-run to start as root"), out);
         assertFalse(Files.exists(h.file("started")));
     }

@@ -100,27 +100,34 @@ class PassphraseSourceTest {
         assertEquals(0, bytes.length());
     }
 
-    private static byte[] firstLineOfVariable(String environ, String name) {
-        try (SecretBytes line = PassphraseSource.Environment.firstLineOf(
-                environ.getBytes(StandardCharsets.ISO_8859_1), name)) {
+    /** The first line of a variable's value, as getenv gives it (native memory). */
+    private static byte[] firstLineOfValue(String value) {
+        try (Arena arena = Arena.ofConfined(); SecretBytes line = PassphraseSource.Environment.firstLineOf(
+                arena.allocateFrom(ValueLayout.JAVA_BYTE, value.getBytes(StandardCharsets.ISO_8859_1)))) {
             return line.toByteArray();
         }
     }
 
     @Test
     void aMultiLineVariableGivesItsFirstLine() {
-        assertArrayEquals("hunter2".getBytes(), firstLineOfVariable("A=1\0PW=hunter2\nsecond\nthird\0B=2\0", "PW"));
-        assertArrayEquals("hunter2".getBytes(), firstLineOfVariable("PW=hunter2\n", "PW"));
-        assertArrayEquals("hunter2".getBytes(), firstLineOfVariable("PW=hunter2", "PW"), "the last entry, no NUL");
-        assertArrayEquals(new byte[0], firstLineOfVariable("PW=\nsecond\0", "PW"), "an empty first line");
-        assertEquals(null, PassphraseSource.Environment.firstLineOf("PWX=a\0XPW=b\0".getBytes(), "PW"),
-                "only the exact name matches");
+        assertArrayEquals("hunter2".getBytes(), firstLineOfValue("hunter2\nsecond\nthird"));
+        assertArrayEquals("hunter2".getBytes(), firstLineOfValue("hunter2\n"));
+        assertArrayEquals("hunter2".getBytes(), firstLineOfValue("hunter2"));
+        assertArrayEquals(new byte[0], firstLineOfValue("\nsecond"), "an empty first line");
+        assertArrayEquals(new byte[0], firstLineOfValue(""), "an empty value");
     }
 
     @Test
     void aCarriageReturnStaysInTheVariableAsInAFileLikeGpgPassphraseFd() {
         // gpg --passphrase-fd stops at LF only and keeps a CR before it; every source here does the same
-        assertArrayEquals("hunter2\r".getBytes(), firstLineOfVariable("PW=hunter2\r\nsecond\0", "PW"));
+        assertArrayEquals("hunter2\r".getBytes(), firstLineOfValue("hunter2\r\nsecond"));
+    }
+
+    @Test
+    void aNameWithAnEqualsSignNamesNoVariable() {
+        // getenv("PATH=/usr") would match the PATH entry's prefix in some C libraries
+        assertEquals(ExitCode.NO_INPUT, assertThrows(SecretRunException.class,
+                () -> read(new PassphraseSource.Environment("PATH=" + System.getenv("PATH")))).exitCode());
     }
 
     /** Opens {@code file} with open(2), reads {@code skip} bytes, and returns the descriptor (close it). */

@@ -1,0 +1,69 @@
+package io.secretrun.cli;
+
+import io.secretrun.author.Rekey;
+import io.secretrun.error.SecretRunException;
+import io.secretrun.openpgp.EncryptOptions;
+import io.secretrun.secret.PassphraseSource;
+import java.nio.file.Path;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code secret-run rekey}: the same secrets under a new passphrase, the file otherwise written as it was made. */
+@Command(name = "rekey", aliases = "passwd", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Changes the passphrase of an encrypted file: decrypts it with the current passphrase, "
+                + "encrypts the same content with the new one (same cipher, S2K, compression and armor unless "
+                + "--cipher or --s2k-count) and replaces the file atomically, keeping its mode and owner."})
+final class RekeyCommand implements Callable<Integer> {
+    @Option(names = {"-i", "--encrypted"}, paramLabel = "FILE",
+            defaultValue = "${env:SECRET_RUN_ENCRYPTED:-/config/secrets.yaml.enc}",
+            description = {"The encrypted file (default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_ENCRYPTED."})
+    Path encrypted;
+
+    @Mixin
+    PassphraseOptions passphrase;
+
+    @Mixin
+    NewPassphraseOptions newPassphrase;
+
+    @Option(names = "--allow-empty-passphrase", defaultValue = "${env:SECRET_RUN_ALLOW_EMPTY_PASSPHRASE:-false}",
+            converter = Converters.BooleanConverter.class,
+            description = {"Accept an empty new passphrase (without it: exit 64).",
+                    "Env: SECRET_RUN_ALLOW_EMPTY_PASSPHRASE (" + Converters.BOOLEAN_VALUES + ")."})
+    boolean allowEmptyPassphrase;
+
+    @Option(names = "--cipher", paramLabel = "NAME", defaultValue = "${env:SECRET_RUN_CIPHER}",
+            description = {"A new cipher (as for encrypt; default: keep the file's).", "Env: SECRET_RUN_CIPHER."})
+    String cipher;
+
+    @Option(names = "--s2k-count", paramLabel = "N", defaultValue = "${env:SECRET_RUN_S2K_COUNT}",
+            description = {"A new S2K count, 1024 to 65011712 (default: keep the file's).",
+                    "Env: SECRET_RUN_S2K_COUNT."})
+    Long s2kCount;
+
+    @Mixin
+    MaxSizeOption maxSize;
+
+    /** Holds the logging options, which this command inherits from the launch. */
+    @ParentCommand
+    Main parent;
+
+    @Override
+    public Integer call() throws SecretRunException {
+        parent.logging.apply();
+        OptionalInt newCipher = cipher == null || cipher.isEmpty() ? OptionalInt.empty()
+                : OptionalInt.of(EncryptOptions.cipherByName(cipher));
+        if (s2kCount != null) {
+            EncryptOptions.defaults().withS2kCount(s2kCount); // a bad count fails before any passphrase is read
+        }
+        PassphraseSource next = newPassphrase.source();
+        new Rekey(encrypted, passphrase.sourceKeepingNamedFile(),
+                () -> PassphraseOptions.readNew(next, "New passphrase", allowEmptyPassphrase), newCipher,
+                s2kCount == null ? OptionalLong.empty() : OptionalLong.of(s2kCount), maxSize.bytes).run();
+        return 0;
+    }
+}
