@@ -2,12 +2,19 @@
 # secret-run's memory while the app runs, after the plaintext is gone: RSS (/proc/PID/status) and PSS
 # (/proc/PID/smaps_rollup), sampled 1 s and 5 s after the app opened the file, with the largest mappings.
 #
-#   bench/memory.sh [LABEL=JAVA_OPTIONS]...
+#   bench/memory.sh [--message argon2] [LABEL=JAVA_OPTIONS]...
 #
 # Each LABEL=JAVA_OPTIONS is one more launch with SECRET_RUN_JAVA_OPTS set (after the argfile), for comparing flags.
+# --message argon2: the encrypted file is an RFC 9580 message whose Argon2 S2K takes 256 MiB (the most the default
+# --max-kdf-memory allows; made by bench/HostileMessages.java), to see that the wrapper hands that memory back.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+message=default
+if [[ ${1:-} == --message ]]; then
+    message=$2
+    shift 2
+fi
 variants=("secret-run=" "$@")
 JAVA_HOME=$(java25); export JAVA_HOME
 sr=$bench_root/bin/secret-run
@@ -20,6 +27,11 @@ cd "$work"
 printf 'bench passphrase %s\n' "$RANDOM$RANDOM" > pw
 printf 'db_password: not-a-real-secret\n' > secrets.yaml
 "$sr" encrypt -i secrets.yaml -o secrets.yaml.enc --passphrase-file pw --keep-passphrase-file --log-level warn
+if [[ $message == argon2 ]]; then
+    "$sr" encrypt -i secrets.yaml -o real.gpg --no-armor --passphrase-file pw --keep-passphrase-file --log-level warn
+    "$JAVA_HOME/bin/java" -cp "$bench_root/target/secret-run.jar" "$bench_root/bench/HostileMessages.java" . pw real.gpg
+    cp argon2.gpg secrets.yaml.enc
+fi
 
 kb() { awk -v k="$1" '$1 == k":" { print $2 }' "$2"; }
 machine
@@ -37,7 +49,7 @@ for v in "${variants[@]}"; do
     [[ ! -e plain.yaml ]] || { echo "bench: plaintext still there" >&2; exit 1; }
     echo
     opts=${v#*=}
-    echo "$label${opts:+ (SECRET_RUN_JAVA_OPTS='$opts')}"
+    echo "$label${opts:+ (SECRET_RUN_JAVA_OPTS='$opts')}, message: $message"
     for at in 1 10; do
         sleep $((at == 1 ? 1 : 9))
         cp "/proc/$pid/smaps_rollup" rollup; cp "/proc/$pid/status" status

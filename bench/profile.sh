@@ -70,7 +70,7 @@ parts = [
     ("FFM: binding native calls (downcall handles, class spinning)", ("downcallHandle", "libraryLookup")),
     ("picocli: command model from annotations", ("CommandSpec.forAnnotatedObject",)),
     ("Logback start", ("ch/qos/logback", "org/slf4j", "LogSetup")),
-    ("OpenPGP decryption (Bouncy Castle)", ("SymmetricDecryptor", "org/bouncycastle")),
+    ("OpenPGP decryption (Bouncy Castle)", ("MessageDecryptor", "org/bouncycastle")),
     ("JIT compilation (C1)", ("CompileBroker", "Compilation::", "C1_", "Compiler::")),
     ("waiting for the decryption thread", ("BackgroundDecryption.await",)),
     ("waiting for the app", ("Child.waitFor", "Reaper")),

@@ -16,7 +16,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The launch's decryption, {@link SymmetricDecryptor#decrypt}, of a message made with secret-run's defaults (armored,
+ * The launch's decryption, {@link MessageDecryptor#decrypt}, of a message made with secret-run's defaults (armored,
  * AES-256, SHA-512 S2K, ZIP): at count 1024 it measures the parsing, decryption, decompression and MDC check alone;
  * at 65011712 the whole thing, S2K included.
  */
@@ -43,7 +43,7 @@ public class DecryptBenchmark {
 
     @Benchmark
     public int decrypt() throws Exception {
-        try (SecretBytes plaintext = SymmetricDecryptor.decrypt(message, passphrase, 16 << 20)) {
+        try (SecretBytes plaintext = MessageDecryptor.decrypt(message, passphrase, 16 << 20)) {
             return plaintext.length();
         }
     }

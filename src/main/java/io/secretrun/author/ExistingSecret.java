@@ -4,7 +4,7 @@ import io.secretrun.error.SecretRunException;
 import io.secretrun.launch.EncryptedFile;
 import io.secretrun.openpgp.EncryptOptions;
 import io.secretrun.openpgp.MessageParameters;
-import io.secretrun.openpgp.SymmetricDecryptor;
+import io.secretrun.openpgp.MessageDecryptor;
 import io.secretrun.openpgp.SymmetricEncryptor;
 import io.secretrun.place.AtomicFile;
 import io.secretrun.secret.PassphraseSource;
@@ -29,9 +29,9 @@ public final class ExistingSecret implements AutoCloseable {
 
     private final Path path;
     private final SecretBytes passphrase;
-    private final SymmetricDecryptor.Decrypted decrypted;
+    private final MessageDecryptor.Decrypted decrypted;
 
-    private ExistingSecret(Path path, SecretBytes passphrase, SymmetricDecryptor.Decrypted decrypted) {
+    private ExistingSecret(Path path, SecretBytes passphrase, MessageDecryptor.Decrypted decrypted) {
         this.path = path;
         this.passphrase = passphrase;
         this.decrypted = decrypted;
@@ -48,7 +48,7 @@ public final class ExistingSecret implements AutoCloseable {
         SecretBytes passphrase = passphraseSource.read();
         try {
             return new ExistingSecret(path, passphrase,
-                    SymmetricDecryptor.decryptWithParameters(message, passphrase, maxPlaintextBytes));
+                    MessageDecryptor.decryptWithParameters(message, passphrase, maxPlaintextBytes));
         } catch (SecretRunException | RuntimeException e) {
             passphrase.close();
             throw e;

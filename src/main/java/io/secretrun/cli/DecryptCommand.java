@@ -2,7 +2,8 @@ package io.secretrun.cli;
 
 import io.secretrun.error.SecretRunException;
 import io.secretrun.launch.EncryptedFile;
-import io.secretrun.openpgp.SymmetricDecryptor;
+import io.secretrun.openpgp.DecryptionKeys;
+import io.secretrun.openpgp.MessageDecryptor;
 import io.secretrun.place.AtomicFile;
 import io.secretrun.secret.SecretBytes;
 import java.io.IOException;
@@ -18,7 +19,7 @@ import picocli.CommandLine.ParentCommand;
 
 /** {@code secret-run decrypt}: the launch's checks, with the plaintext written to a file or stdout. */
 @Command(name = "decrypt", aliases = "secret_decrypt", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Decrypts a passphrase-encrypted OpenPGP file after verifying its integrity.")
+        description = "Decrypts an OpenPGP file (with a passphrase or a secret key) after verifying its integrity.")
 final class DecryptCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(DecryptCommand.class);
 
@@ -36,6 +37,9 @@ final class DecryptCommand implements Callable<Integer> {
     PassphraseOptions passphrase;
 
     @Mixin
+    KeyOptions keys;
+
+    @Mixin
     MaxSizeOption maxSize;
 
     /** Holds the logging options, which this command inherits from the launch. */
@@ -51,8 +55,8 @@ final class DecryptCommand implements Callable<Integer> {
         }
         byte[] message = EncryptedFile.read(encrypted, maxSize.bytes);
         SecretBytes plaintext;
-        try (SecretBytes secret = passphrase.source().read()) {
-            plaintext = SymmetricDecryptor.decrypt(message, secret, maxSize.bytes);
+        try (DecryptionKeys opening = keys.credentials(passphrase.source()).open()) {
+            plaintext = MessageDecryptor.decrypt(message, opening, maxSize.bytes);
         }
         try (plaintext) {
             if (target == null) {

@@ -2,6 +2,7 @@ package io.secretrun.cli;
 
 import io.secretrun.error.SecretRunException;
 import io.secretrun.openpgp.EncryptOptions;
+import io.secretrun.openpgp.Recipients;
 import io.secretrun.openpgp.SymmetricEncryptor;
 import io.secretrun.place.AtomicFile;
 import io.secretrun.secret.SecretBytes;
@@ -10,6 +11,9 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,7 +24,7 @@ import picocli.CommandLine.ParentCommand;
 
 /** {@code secret-run encrypt}: what the old {@code secret_encrypt} did, with gpg's formats and our defaults. */
 @Command(name = "encrypt", aliases = "secret_encrypt", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Encrypts a file with a passphrase (OpenPGP, readable by gpg --decrypt).")
+        description = "Encrypts a file with a passphrase and/or to public keys (OpenPGP, readable by gpg --decrypt).")
 final class EncryptCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(EncryptCommand.class);
 
@@ -36,6 +40,12 @@ final class EncryptCommand implements Callable<Integer> {
 
     @Mixin
     PassphraseOptions passphrase;
+
+    @Option(names = "--recipient", paramLabel = "FILE", split = ",", defaultValue = "${env:SECRET_RUN_RECIPIENTS}",
+            description = {"Encrypt to the public key(s) in FILE (gpg --export, armored or binary; a keyring may hold "
+                    + "several); repeatable. With recipients, a passphrase is used only when a passphrase option "
+                    + "is given too.", "Env: SECRET_RUN_RECIPIENTS (comma-separated)."})
+    List<Path> recipientFiles;
 
     @Option(names = "--no-armor", defaultValue = "${env:SECRET_RUN_NO_ARMOR:-false}",
             converter = Converters.BooleanConverter.class,
@@ -79,17 +89,50 @@ final class EncryptCommand implements Callable<Integer> {
         Path target = target();
         AtomicFile.check(target);
         AtomicFile.checkReplace(target, force);
+        Recipients recipients = recipients();
+        // Only recipients: no passphrase is asked (nor the default passphrase file read); with a passphrase option
+        // too, both open the message, as gpg --symmetric --encrypt.
+        boolean withPassphrase = recipients.isEmpty() || passphrase.explicit();
         try (SecretBytes plaintext = readInput();
-                SecretBytes secret = PassphraseOptions.readNew(passphrase.sourceKeepingNamedFile(), "Passphrase",
-                        allowEmptyPassphrase)) {
-            byte[] encrypted = SymmetricEncryptor.encrypt(plaintext, secret, options);
+                SecretBytes secret = withPassphrase ? PassphraseOptions.readNew(passphrase.sourceKeepingNamedFile(),
+                        "Passphrase", allowEmptyPassphrase) : null) {
+            byte[] encrypted = SymmetricEncryptor.encrypt(plaintext, secret, recipients, options);
             try (SecretBytes content = SecretBytes.wrap(encrypted)) {
                 AtomicFile.write(target, content);
             }
         }
-        LOG.info("encrypted {} to {}", input, target);
+        if (recipients.isEmpty()) {
+            LOG.info("encrypted {} to {}", input, target);
+        } else {
+            LOG.info("encrypted {} to {} for {}{}", input, target, String.join(", ", recipients.fingerprints()),
+                    withPassphrase ? " and the passphrase" : "");
+        }
         return 0;
     }
+
+    /** The --recipient files' encryption keys, checked (65 for an expired, revoked or encryption-incapable one). */
+    Recipients recipients() throws SecretRunException {
+        List<Path> files = recipientFiles == null ? List.of()
+                : recipientFiles.stream().filter(p -> !p.toString().isBlank()).toList();
+        List<byte[]> contents = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        for (Path file : files) {
+            try {
+                if (Files.size(file) > MAX_KEY_FILE) {
+                    throw SecretRunException.badMessage("recipient file " + file + " is larger than 16 MiB; not a key");
+                }
+                contents.add(Files.readAllBytes(file));
+                names.add("recipient file " + file);
+            } catch (NoSuchFileException e) {
+                throw SecretRunException.noInput("recipient file " + file + " does not exist");
+            } catch (IOException e) {
+                throw SecretRunException.noInput("cannot read recipient file " + file + ": " + e.getMessage());
+            }
+        }
+        return contents.isEmpty() ? Recipients.none() : Recipients.parse(contents, names, Instant.now());
+    }
+
+    private static final long MAX_KEY_FILE = 16L << 20;
 
     /** The OpenPGP parameters the options ask for. */
     EncryptOptions options() throws SecretRunException {

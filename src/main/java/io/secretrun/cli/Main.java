@@ -45,8 +45,8 @@ import picocli.CommandLine.Parameters;
         exitCodeList = {
             "N:the child's exit code, or 128+N when signal N ended it",
             "64:usage error", "65:input not valid OpenPGP, corrupt, tampered or not integrity-protected",
-            "66:encrypted file or passphrase missing", "70:internal error",
-            "73:plaintext cannot be created", "77:wrong passphrase",
+            "66:encrypted file, passphrase or secret key missing", "70:internal error",
+            "73:plaintext cannot be created", "77:wrong passphrase, or not encrypted to our key",
             "126:COMMAND not executable", "127:COMMAND not found"})
 public final class Main implements Callable<Integer> {
     static {
@@ -125,6 +125,9 @@ public final class Main implements Callable<Integer> {
     @Mixin
     PassphraseOptions passphrase;
 
+    @Mixin
+    KeyOptions keys;
+
     @Option(names = "--delete-on", paramLabel = "EVENT", defaultValue = "${env:SECRET_RUN_DELETE_ON:-open}",
             description = {"Which first event on the plaintext deletes it: open, read or close "
                     + "(default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_DELETE_ON."})
@@ -165,7 +168,7 @@ public final class Main implements Callable<Integer> {
             throw SecretRunException.usage("--plaintext-dir applies to --mode file only (a FIFO holds no data on "
                     + "any file system)");
         }
-        LaunchOptions options = new LaunchOptions(secrets(linked), passphrase.source(),
+        LaunchOptions options = new LaunchOptions(secrets(linked), keys.credentials(passphrase.source()),
                 passphrase.hiddenVariables(), readTimeout, maxSize.bytes, command, supervision.supervision(),
                 requireTmpfs, onTamper);
         return new Launch(options).run();
@@ -346,10 +349,10 @@ public final class Main implements Callable<Integer> {
      * uses them, then starts faster. Where no argument names one, picocli could not select one anyway.
      */
     private static final List<Class<?>> SUBCOMMANDS =
-            List.of(EncryptCommand.class, DecryptCommand.class, EditCommand.class, RekeyCommand.class, CheckCommand.class,
-                    CommandLine.HelpCommand.class);
+            List.of(EncryptCommand.class, DecryptCommand.class, EditCommand.class, RekeyCommand.class,
+                    CheckCommand.class, KeygenCommand.class, CommandLine.HelpCommand.class);
     private static final java.util.Set<String> SUBCOMMAND_WORDS = java.util.Set.of("encrypt", "secret_encrypt",
-            "decrypt", "secret_decrypt", "rekey", "passwd", "edit", "check", "help", "-h", "--help");
+            "decrypt", "secret_decrypt", "rekey", "passwd", "edit", "check", "keygen", "help", "-h", "--help");
 
     static boolean mayNameASubcommand(String... args) {
         for (String arg : args) {

@@ -73,6 +73,12 @@ final class PassphraseOptions {
         return new PassphraseSource.TerminalPrompt();
     }
 
+    /** True when --passphrase-file, --passphrase-env or --passphrase-fd (or its variable) was given. */
+    boolean explicit() {
+        return (file != null && !file.toString().isEmpty())
+                || (environmentVariable != null && !environmentVariable.isEmpty()) || fd != null;
+    }
+
     /**
      * {@link #source()} for {@code encrypt} and {@code rekey}: a file named with {@code --passphrase-file} is the
      * user's own copy (through a volume perhaps the only one), so it is kept; the default file keeps the old

@@ -2,8 +2,8 @@ package io.secretrun.deliver;
 
 import io.secretrun.error.ExitCode;
 import io.secretrun.error.SecretRunException;
-import io.secretrun.openpgp.DerivedKeys;
-import io.secretrun.openpgp.SymmetricDecryptor;
+import io.secretrun.openpgp.DecryptionKeys;
+import io.secretrun.openpgp.MessageDecryptor;
 import io.secretrun.place.Placement;
 import io.secretrun.place.PlaintextFile;
 import io.secretrun.place.WrittenFile;
@@ -118,10 +118,13 @@ public final class DeliveredSecret {
 
     // ---- 2. decrypt ----
 
-    /** Decrypts and verifies in memory; the encrypted bytes are dropped. */
-    public void decrypt(SecretBytes passphrase, DerivedKeys keys, long maxPlaintextBytes) throws SecretRunException {
+    /**
+     * Decrypts and verifies in memory (the decryptor logs what opened it: a key's fingerprint or the passphrase);
+     * the encrypted bytes are dropped. {@code keys} are the launch's, shared by all its secrets.
+     */
+    public void decrypt(DecryptionKeys keys, long maxPlaintextBytes) throws SecretRunException {
         try {
-            plaintext = SymmetricDecryptor.decrypt(message, passphrase, maxPlaintextBytes, keys);
+            plaintext = MessageDecryptor.decrypt(message, keys, maxPlaintextBytes);
         } catch (SecretRunException e) {
             throw new SecretRunException(e.exitCode(), e.getMessage() + " (" + spec.entry() + ")", e);
         } finally {

@@ -2,8 +2,8 @@ package io.secretrun.launch;
 
 import io.secretrun.deliver.OnTamper;
 import io.secretrun.deliver.SecretSpec;
+import io.secretrun.openpgp.Credentials;
 import io.secretrun.process.Supervision;
-import io.secretrun.secret.PassphraseSource;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -13,7 +13,9 @@ import java.util.Set;
 /**
  * Everything a launch needs, already validated by the CLI.
  *
- * @param secrets         the secrets to deliver, at least one, each with its own path (all opened by one passphrase)
+ * @param secrets         the secrets to deliver, at least one, each with its own path
+ * @param credentials     what opens every secret's message (read once per launch): the passphrase and/or secret key
+ *                        sources, and the KDF bounds
  * @param hiddenVariables environment variables the child must not inherit (the passphrase variable)
  * @param readTimeout     how long each plaintext may wait for its first reader; {@link Duration#ZERO} = no limit
  * @param supervision     PID 1 duties: signal group, kill grace, exit code remapping, user switch
@@ -22,7 +24,7 @@ import java.util.Set;
  */
 public record LaunchOptions(
         List<SecretSpec> secrets,
-        PassphraseSource passphrase,
+        Credentials credentials,
         Set<String> hiddenVariables,
         Duration readTimeout,
         long maxPlaintextBytes,
@@ -42,7 +44,7 @@ public record LaunchOptions(
                 throw new IllegalArgumentException("two secrets with the plaintext path " + s.plaintext());
             }
         }
-        Objects.requireNonNull(passphrase);
+        Objects.requireNonNull(credentials);
         hiddenVariables = Set.copyOf(hiddenVariables);
         Objects.requireNonNull(readTimeout);
         command = List.copyOf(command);

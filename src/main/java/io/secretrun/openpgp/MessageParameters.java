@@ -10,7 +10,7 @@ import io.secretrun.error.SecretRunException;
 
 /**
  * How an existing message was made, as far as it matters for writing it again ({@code edit}, {@code rekey}): found
- * while {@link SymmetricDecryptor#decryptWithParameters decrypting} it (the compression is only known then).
+ * while {@link MessageDecryptor#decryptWithParameters decrypting} it (the compression is only known then).
  *
  * @param armor           ASCII armor, not binary
  * @param cipherAlgorithm the cipher of the encrypted data (of the session key, when the SKESK wraps one)

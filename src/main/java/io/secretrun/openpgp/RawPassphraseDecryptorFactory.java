@@ -34,26 +34,30 @@ final class RawPassphraseDecryptorFactory extends PBEDataDecryptorFactory implem
     }
 
     private final SecretBytes passphrase;
+    private final KdfLimits.Budget budget;
     private final BcPBEDataDecryptorFactory delegate;
     /** Keys we derived and handed to Bouncy Castle; wiped on close. Its own copies are out of our reach. */
     private final List<byte[]> derived = new ArrayList<>();
-    /** The S2K of the last passphrase packet tried, and the cipher of the data last opened (the message's). */
+    /** The S2K of the last passphrase packet tried; the session key of the data last opened (the message's). */
     private S2K lastS2k;
-    private int dataAlgorithm = -1;
+    private final SessionKeyCapture sessionKey;
 
-    /** Shared across the secrets of one launch; null: derive every key afresh. */
+    /** The launch's keys derived from this passphrase, shared by its secrets (see {@link DerivedKeys}). */
     private final DerivedKeys cache;
 
-    RawPassphraseDecryptorFactory(SecretBytes passphrase) {
-        this(passphrase, null);
-    }
-
-    RawPassphraseDecryptorFactory(SecretBytes passphrase, DerivedKeys cache) {
+    /**
+     * Every key derivation is charged to {@code budget} first (the packets' S2Ks are unauthenticated), unless
+     * {@code cache} already holds the key: a derivation not done costs nothing.
+     */
+    RawPassphraseDecryptorFactory(SecretBytes passphrase, KdfLimits.Budget budget, SessionKeyCapture sessionKey,
+            DerivedKeys cache) {
         // The char[] passphrase of the superclass is never used: we override the only method that reads it.
         super(new char[0], new BcPGPDigestCalculatorProvider());
         this.passphrase = passphrase;
+        this.budget = budget;
+        this.sessionKey = sessionKey;
         this.delegate = new BcPBEDataDecryptorFactory(new char[0], new BcPGPDigestCalculatorProvider());
-        this.cache = cache;
+        this.cache = java.util.Objects.requireNonNull(cache);
     }
 
     @Override
@@ -63,8 +67,7 @@ final class RawPassphraseDecryptorFactory extends PBEDataDecryptorFactory implem
             throw new UnsupportedInput("unsupported cipher algorithm " + keyAlgorithm);
         }
         lastS2k = s2k;
-        byte[] key = cache != null ? cache.derive(s2k, passphrase.array(), passphrase.length(), keyLength)
-                : S2kDeriver.deriveKey(s2k, passphrase.array(), passphrase.length(), keyLength);
+        byte[] key = cache.derive(s2k, passphrase.array(), passphrase.length(), keyLength, budget);
         derived.add(key);
         return key;
     }
@@ -105,32 +108,27 @@ final class RawPassphraseDecryptorFactory extends PBEDataDecryptorFactory implem
     @Override
     public PGPDataDecryptor createDataDecryptor(boolean withIntegrityPacket, int encAlgorithm, byte[] key)
             throws PGPException {
-        dataAlgorithm = encAlgorithm;
+        sessionKey.record(encAlgorithm, key);
         return delegate.createDataDecryptor(withIntegrityPacket, encAlgorithm, key);
     }
 
     @Override
     public PGPDataDecryptor createDataDecryptor(AEADEncDataPacket aeadEncDataPacket, PGPSessionKey sessionKey)
             throws PGPException {
-        dataAlgorithm = sessionKey.getAlgorithm();
+        this.sessionKey.record(sessionKey);
         return delegate.createDataDecryptor(aeadEncDataPacket, sessionKey);
     }
 
     @Override
     public PGPDataDecryptor createDataDecryptor(SymmetricEncIntegrityPacket seipd, PGPSessionKey sessionKey)
             throws PGPException {
-        dataAlgorithm = sessionKey.getAlgorithm();
+        this.sessionKey.record(sessionKey);
         return delegate.createDataDecryptor(seipd, sessionKey);
     }
 
     /** The S2K of the passphrase packet tried last: once a packet opened, the one that did. */
     S2K lastS2k() {
         return lastS2k;
-    }
-
-    /** The cipher of the encrypted data, once opened; -1 before. */
-    int dataAlgorithm() {
-        return dataAlgorithm;
     }
 
     /** Wipes the keys we derived (not the passphrase: the caller owns it). */

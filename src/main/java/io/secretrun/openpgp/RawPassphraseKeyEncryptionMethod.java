@@ -9,6 +9,7 @@ import org.bouncycastle.bcpg.SymmetricKeyEncSessionPacket;
 import org.bouncycastle.openpgp.PGPException;
 import org.bouncycastle.openpgp.operator.PBEKeyEncryptionMethodGenerator;
 import org.bouncycastle.openpgp.operator.PGPDataEncryptorBuilder;
+import org.bouncycastle.openpgp.operator.bc.BcPBEKeyEncryptionMethodGenerator;
 import org.bouncycastle.openpgp.operator.bc.BcPGPDigestCalculatorProvider;
 
 import io.secretrun.secret.SecretBytes;
@@ -17,9 +18,11 @@ import io.secretrun.secret.SecretBytes;
  * Writes what {@code gpg --symmetric} writes: a v4 SKESK with no encrypted session key, so the S2K output is the
  * message key, derived from the passphrase's raw bytes by our {@link S2kDeriver}. Bouncy Castle takes that path
  * ("direct S2K") for a single {@link PBEKeyEncryptionMethodGenerator}; we override the two methods that derive
- * the key and write the packet, because its own versions re-encode a {@code char[]} passphrase as UTF-8.
+ * the key and write the packet, because its own versions re-encode a {@code char[]} passphrase as UTF-8. Beside
+ * public-key recipients (as {@code gpg --symmetric --encrypt}) the message has a random session key, which the
+ * SKESK then carries encrypted with the S2K output (Bouncy Castle's CFB session key encryption).
  */
-final class RawPassphraseKeyEncryptionMethod extends PBEKeyEncryptionMethodGenerator implements AutoCloseable {
+final class RawPassphraseKeyEncryptionMethod extends BcPBEKeyEncryptionMethodGenerator implements AutoCloseable {
     private final SecretBytes passphrase;
     private final int s2kDigest;
     private final int codedCount;
@@ -57,27 +60,30 @@ final class RawPassphraseKeyEncryptionMethod extends PBEKeyEncryptionMethodGener
     @Override
     public ContainedPacket generate(PGPDataEncryptorBuilder dataEncryptorBuilder, byte[] sessionKey)
             throws PGPException {
-        if (sessionKey != null || s2k == null || dataEncryptorBuilder.getAlgorithm() != keyAlgorithm
-                || dataEncryptorBuilder.getAeadAlgorithm() > 0) {
-            throw new PGPException("only a single v4 passphrase packet without a session key is supported");
+        int algorithm = dataEncryptorBuilder.getAlgorithm();
+        if (dataEncryptorBuilder.getAeadAlgorithm() > 0) {
+            throw new PGPException("only v4 passphrase packets are written");
         }
-        return SymmetricKeyEncSessionPacket.createV4Packet(keyAlgorithm, s2k, null);
-    }
-
-    @Override
-    protected byte[] encryptSessionInfo(int encAlgorithm, byte[] key, byte[] sessionInfo) throws PGPException {
-        throw new PGPException("encrypted session keys are not used");
+        if (sessionKey == null) {
+            if (s2k == null || algorithm != keyAlgorithm) {
+                throw new PGPException("direct S2K without the key derived for the message's cipher");
+            }
+            return SymmetricKeyEncSessionPacket.createV4Packet(keyAlgorithm, s2k, null);
+        }
+        byte[] kek = getKey(algorithm);
+        byte[] sessionInfo = org.bouncycastle.util.Arrays.prepend(sessionKey, (byte) algorithm);
+        try {
+            return SymmetricKeyEncSessionPacket.createV4Packet(algorithm, s2k,
+                    encryptSessionInfo(algorithm, kek, sessionInfo));
+        } finally {
+            Arrays.fill(sessionInfo, (byte) 0);
+        }
     }
 
     @Override
     protected byte[] getEskAndTag(int kekAlgorithm, int aeadAlgorithm, byte[] sessionKey, byte[] key, byte[] iv,
             byte[] info) throws PGPException {
         throw new PGPException("AEAD session keys are not used");
-    }
-
-    @Override
-    protected byte[] generateV6KEK(int kekAlgorithm, byte[] ikm, byte[] info) throws PGPException {
-        throw new PGPException("v6 session keys are not used");
     }
 
     /** Wipes the derived key (Bouncy Castle's cipher holds its own copy, out of our reach). */

@@ -45,20 +45,27 @@ final class S2kDeriver {
 
     /**
      * Derives {@code keyLength} bytes from the first {@code passLength} bytes of {@code pass} as {@code s2k}
-     * describes. The caller wipes the result.
+     * describes, within the default {@link KdfLimits} (for tests and our own encryption). The caller wipes the result.
      */
     static byte[] deriveKey(S2K s2k, byte[] pass, int passLength, int keyLength) throws PGPException {
+        return deriveKey(s2k, pass, passLength, keyLength, KdfLimits.defaults().budget());
+    }
+
+    /** As above, charged to {@code budget} before any work: the S2K comes from an unauthenticated packet. */
+    static byte[] deriveKey(S2K s2k, byte[] pass, int passLength, int keyLength, KdfLimits.Budget budget)
+            throws PGPException {
         StartupTimer.mark("decrypt-setup");
         try {
-            return deriveKeyTimed(s2k, pass, passLength, keyLength);
+            return deriveKeyTimed(s2k, pass, passLength, keyLength, budget);
         } finally {
             StartupTimer.mark("s2k");
         }
     }
 
-    private static byte[] deriveKeyTimed(S2K s2k, byte[] pass, int passLength, int keyLength) throws PGPException {
+    private static byte[] deriveKeyTimed(S2K s2k, byte[] pass, int passLength, int keyLength, KdfLimits.Budget budget)
+            throws PGPException {
         if (s2k.getType() == S2K.ARGON_2) {
-            return argon2(s2k, pass, passLength, keyLength);
+            return argon2(s2k, pass, passLength, keyLength, budget);
         }
         byte[] salt = switch (s2k.getType()) {
             case S2K.SIMPLE -> new byte[0];
@@ -66,6 +73,7 @@ final class S2kDeriver {
             default -> throw new UnsupportedInput("unsupported S2K type " + s2k.getType());
         };
         long count = s2k.getType() == S2K.SALTED_AND_ITERATED ? s2k.getIterationCount() : 0;
+        budget.chargeHashed(Math.max(count, salt.length + passLength));
         return hashS2k(s2k.getHashAlgorithm(), salt, count, pass, passLength, keyLength);
     }
 
@@ -188,7 +196,8 @@ final class S2kDeriver {
         };
     }
 
-    private static byte[] argon2(S2K s2k, byte[] pass, int passLength, int keyLength) throws PGPException {
+    private static byte[] argon2(S2K s2k, byte[] pass, int passLength, int keyLength, KdfLimits.Budget budget)
+            throws PGPException {
         int m = s2k.getMemorySizeExponent();
         int p = s2k.getParallelism();
         int t = s2k.getPasses();
@@ -196,6 +205,7 @@ final class S2kDeriver {
                 || m < 3 + (32 - Integer.numberOfLeadingZeros(p - 1)) || m > MAX_ARGON2_MEMORY_EXPONENT) {
             throw new UnsupportedInput("Argon2 S2K parameters out of the accepted range");
         }
+        budget.chargeArgon2(1024L << m, t);
         // Refuse up front what this JVM cannot hold rather than failing half-way with an OutOfMemoryError.
         if ((1024L << m) > Runtime.getRuntime().maxMemory() / 2) {
             throw new UnsupportedInput("Argon2 S2K memory cost of " + (1L << m) / 1024 + " MiB is more than this JVM may use");

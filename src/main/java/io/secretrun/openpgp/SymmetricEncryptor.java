@@ -15,14 +15,17 @@ import org.bouncycastle.openpgp.PGPEncryptedDataGenerator;
 import org.bouncycastle.openpgp.PGPException;
 import org.bouncycastle.openpgp.PGPLiteralData;
 import org.bouncycastle.openpgp.PGPLiteralDataGenerator;
+import org.bouncycastle.openpgp.PGPPublicKey;
 import org.bouncycastle.openpgp.operator.bc.BcPGPDataEncryptorBuilder;
+import org.bouncycastle.openpgp.operator.bc.BcPublicKeyKeyEncryptionMethodGenerator;
 
 import io.secretrun.error.ExitCode;
 import io.secretrun.error.SecretRunException;
 import io.secretrun.secret.SecretBytes;
 
 /**
- * Encrypts like {@code gpg --symmetric}: v4 SKESK (iterated and salted S2K, no encrypted session key), SEIPD v1
+ * Encrypts like {@code gpg --symmetric}, {@code gpg --encrypt -r} or both: to public-key recipients (v3 PKESKs) and/or
+ * a passphrase; for a passphrase alone: v4 SKESK (iterated and salted S2K, no encrypted session key), SEIPD v1
  * with MDC (what gpg 2.2 and every later gpg read), optional compression, a binary literal packet with an empty
  * file name and time 0 (no metadata about the source file), and optionally ASCII armor without a Version header.
  */
@@ -36,15 +39,30 @@ public final class SymmetricEncryptor {
     /** @return the encrypted message (not secret); {@code plaintext} and {@code passphrase} are not modified */
     public static byte[] encrypt(SecretBytes plaintext, SecretBytes passphrase, EncryptOptions options)
             throws SecretRunException {
-        Objects.requireNonNull(plaintext, "plaintext");
         Objects.requireNonNull(passphrase, "passphrase");
+        return encrypt(plaintext, passphrase, Recipients.none(), options);
+    }
+
+    /**
+     * @param passphrase null for recipients only; with recipients, the message has a random session key that each
+     *                   recipient's packet and the passphrase packet carry (as {@code gpg --symmetric --encrypt})
+     * @return the encrypted message (not secret)
+     */
+    public static byte[] encrypt(SecretBytes plaintext, SecretBytes passphrase, Recipients recipients,
+            EncryptOptions options) throws SecretRunException {
+        Objects.requireNonNull(plaintext, "plaintext");
+        Objects.requireNonNull(recipients, "recipients");
+        if (passphrase == null && recipients.isEmpty()) {
+            throw SecretRunException.usage("neither a passphrase nor a recipient to encrypt to");
+        }
         options.validate();
         ByteArrayOutputStream result = new ByteArrayOutputStream(plaintext.length() / 2 + 1024);
         // The compressed packet's partial-length buffer holds compressed plaintext: ours, so we wipe it.
         byte[] compressedBuffer = new byte[PARTIAL_BUFFER];
         byte[] encryptedBuffer = new byte[PARTIAL_BUFFER];
-        try (RawPassphraseKeyEncryptionMethod method = new RawPassphraseKeyEncryptionMethod(passphrase,
-                options.s2kDigest(), S2kDeriver.encodeCount(options.s2kCount()), RANDOM)) {
+        try (RawPassphraseKeyEncryptionMethod method = passphrase == null ? null
+                : new RawPassphraseKeyEncryptionMethod(passphrase, options.s2kDigest(),
+                        S2kDeriver.encodeCount(options.s2kCount()), RANDOM)) {
             OutputStream target = options.armor()
                     ? ArmoredOutputStream.builder().clearHeaders().build(result)
                     : result;
@@ -53,9 +71,14 @@ public final class SymmetricEncryptor {
                             .setWithIntegrityPacket(true)
                             .setSecureRandom(RANDOM));
             // Bouncy Castle 1.87 defaults to a random session key wrapped in the SKESK; gpg --symmetric (and so
-            // the old secret_encrypt) uses the S2K output directly, so we ask for that.
-            encryptor.setForceSessionKey(false);
-            encryptor.addMethod(method);
+            // the old secret_encrypt) uses the S2K output directly, so we ask for that when there is no recipient.
+            encryptor.setForceSessionKey(!recipients.isEmpty());
+            for (PGPPublicKey key : recipients.keys()) {
+                encryptor.addMethod(new BcPublicKeyKeyEncryptionMethodGenerator(key).setSecureRandom(RANDOM));
+            }
+            if (method != null) {
+                encryptor.addMethod(method);
+            }
             OutputStream encrypted = encryptor.open(target, encryptedBuffer);
             PGPCompressedDataGenerator compressor = null;
             OutputStream literalTarget = encrypted;

@@ -6,7 +6,7 @@ import org.bouncycastle.openpgp.PGPException;
  * A refusal raised from inside a Bouncy Castle callback (where only {@link PGPException} can pass) whose message
  * is meant for the user: it names what is unsupported or out of bounds, never secret material.
  */
-final class UnsupportedInput extends PGPException {
+class UnsupportedInput extends PGPException {
     UnsupportedInput(String message) {
         super(message);
     }

@@ -28,6 +28,8 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
  */
 final class KubernetesManifests {
     static final Path DIRECTORY = Path.of(System.getProperty("basedir", "."), "deploy", "kubernetes");
+    /** The key variant: the pod holds a secret key instead of a passphrase. */
+    static final Path KEY_VARIANT = DIRECTORY.resolve("public-key");
 
     /** The kinds the example may contain, and their model classes; anything else fails the parse. */
     private static final Map<String, Class<? extends HasMetadata>> KINDS = Map.of(
@@ -55,19 +57,29 @@ final class KubernetesManifests {
     record Document(Path file, HasMetadata resource) {
     }
 
+    private final Path directory;
     private final List<Document> documents;
     private final JsonNode kustomization;
 
-    private KubernetesManifests(List<Document> documents, JsonNode kustomization) {
+    private KubernetesManifests(Path directory, List<Document> documents, JsonNode kustomization) {
+        this.directory = directory;
         this.documents = documents;
         this.kustomization = kustomization;
     }
 
-    /** Parses every YAML file of the directory; {@code kustomization.yaml} as a plain tree, the rest strictly. */
+    /** The passphrase template, {@code deploy/kubernetes}. */
     static KubernetesManifests load() {
+        return load(DIRECTORY);
+    }
+
+    /**
+     * Parses every YAML file of {@code directory} (not of its subdirectories, which are variants of their own);
+     * {@code kustomization.yaml} as a plain tree, the rest strictly.
+     */
+    static KubernetesManifests load(Path directory) {
         List<Document> documents = new ArrayList<>();
         JsonNode kustomization = null;
-        for (Path file : yamlFiles()) {
+        for (Path file : yamlFiles(directory)) {
             if (file.getFileName().toString().equals("kustomization.yaml")) {
                 kustomization = TREE.readTree(file.toFile());
                 continue;
@@ -86,9 +98,9 @@ final class KubernetesManifests {
             }
         }
         if (kustomization == null) {
-            throw new IllegalStateException("no kustomization.yaml in " + DIRECTORY);
+            throw new IllegalStateException("no kustomization.yaml in " + directory);
         }
-        return new KubernetesManifests(List.copyOf(documents), kustomization);
+        return new KubernetesManifests(directory, List.copyOf(documents), kustomization);
     }
 
     private static <T> T parse(Path file, JsonNode node, Class<T> type) {
@@ -100,7 +112,11 @@ final class KubernetesManifests {
     }
 
     static List<Path> yamlFiles() {
-        try (Stream<Path> files = Files.walk(DIRECTORY)) {
+        return yamlFiles(DIRECTORY);
+    }
+
+    static List<Path> yamlFiles(Path directory) {
+        try (Stream<Path> files = Files.list(directory)) {
             return files.filter(Files::isRegularFile)
                     .filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml"))
                     .sorted()
@@ -125,7 +141,7 @@ final class KubernetesManifests {
     <T extends HasMetadata> T only(Class<T> type) {
         List<T> found = all(type);
         if (found.size() != 1) {
-            throw new IllegalStateException("expected one " + type.getSimpleName() + " in " + DIRECTORY + ", found "
+            throw new IllegalStateException("expected one " + type.getSimpleName() + " in " + directory + ", found "
                     + found.size());
         }
         return found.getFirst();
@@ -137,11 +153,11 @@ final class KubernetesManifests {
 
     Secret secret(String name) {
         return all(Secret.class).stream().filter(s -> s.getMetadata().getName().equals(name)).findFirst()
-                .orElseThrow(() -> new IllegalStateException("no Secret " + name + " in " + DIRECTORY));
+                .orElseThrow(() -> new IllegalStateException("no Secret " + name + " in " + directory));
     }
 
     ConfigMap configMap(String name) {
         return all(ConfigMap.class).stream().filter(c -> c.getMetadata().getName().equals(name)).findFirst()
-                .orElseThrow(() -> new IllegalStateException("no ConfigMap " + name + " in " + DIRECTORY));
+                .orElseThrow(() -> new IllegalStateException("no ConfigMap " + name + " in " + directory));
     }
 }

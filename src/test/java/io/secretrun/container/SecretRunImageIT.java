@@ -329,4 +329,38 @@ class SecretRunImageIT {
                     () -> assertEquals("TERM", Pod.reports(exited.stdout()).get("signal"), exited.output()));
         }
     }
+
+    @Test
+    void theKeyVariantOfTheManifestLaunchesWithTheSecretKeyAndLeavesNoKeyBehind() throws Exception {
+        KubernetesPod kubernetes = new KubernetesPod(KubernetesManifests.load(KubernetesManifests.KEY_VARIANT));
+        try (Pod pod = Pod.start(images.app, kubernetes.volumes())) {
+            for (KubernetesPod.ProjectedFile file : kubernetes.projectedFiles()) {
+                pod.write(file.volume(), file.path(), file.content(), file.mode(), 0, file.gid());
+            }
+            for (ContainerSpec init : kubernetes.initContainers()) {
+                Exited exited = pod.runToExit(init);
+                assertEquals(0, exited.exitCode(), exited.output());
+            }
+            assertEquals("400 1000 secret_key", pod.shell("cd /pod/init-secrets && stat -c '%a %u %n' *").strip(),
+                    "the init container leaves the key for the app's user only");
+
+            ContainerSpec appSpec = kubernetes.container("app").withCommand(List.of("test-app"));
+            GenericContainer<?> app = pod.startApp(appSpec);
+            String stdout = app.getLogs(OutputType.STDOUT);
+            Map<String, String> reports = Pod.reports(stdout);
+            String stderr = app.getLogs(OutputType.STDERR);
+            String context = stdout + stderr;
+            assertAll(
+                    () -> assertEquals(EXAMPLE_PLAINTEXT, content(reports), context),
+                    () -> assertEquals("gone", reports.get("plaintext_after_open"), context),
+                    () -> assertTrue(stderr.contains("opened with key "), stderr),
+                    () -> assertTrue(stderr.contains("secret key read from /etc/init-secrets/secret_key; deleted"),
+                            stderr),
+                    () -> assertEquals("", pod.shell("ls -A /pod/config /pod/init-secrets | grep -v '^/pod\\|^$' "
+                            + "|| true").strip(), "no plaintext or key left in the pod's volumes"),
+                    () -> assertEquals("1000 gid=1000 groups=1000", reports.get("uid"), context));
+            Exited exited = pod.stop(app, "app", Duration.ofSeconds(20));
+            assertEquals(42, exited.exitCode(), exited.output());
+        }
+    }
 }

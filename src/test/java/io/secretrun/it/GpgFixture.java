@@ -157,6 +157,91 @@ public final class GpgFixture implements AutoCloseable, BeforeAllCallback, After
         }
     }
 
+    /**
+     * A new key pair with an encryption subkey ({@code algo} as gpg names it: {@code rsa3072}, {@code nistp256},
+     * {@code future-default} for Ed25519/Curve25519...), protected with {@code passphrase} unless it is empty.
+     * Returns the primary key's fingerprint.
+     */
+    public String generateKey(String name, String algo, String passphrase) {
+        String uid = name + " <" + name.replace(' ', '-') + "@secret-run.invalid>";
+        Output made = withPassphrase(passphrase, "--quick-generate-key", uid, algo, "default", "never");
+        assertEquals(0, made.exitCode(), () -> "gpg --quick-generate-key failed: " + made.stderr());
+        Output listed = gpg(List.of("--with-colons", "--list-keys", uid), new byte[0]);
+        String fingerprint = new String(listed.stdout(), StandardCharsets.UTF_8).lines()
+                .filter(l -> l.startsWith("fpr:")).findFirst().map(l -> l.split(":")[9]).orElseThrow();
+        if (!algo.endsWith("default")) {
+            Output sub = withPassphrase(passphrase, "--quick-add-key", fingerprint, algo, "encr", "never");
+            assertEquals(0, sub.exitCode(), () -> "gpg --quick-add-key failed: " + sub.stderr());
+        }
+        return fingerprint;
+    }
+
+    /** {@code gpg --export-secret-keys} of the keys into {@code out}. */
+    public Path exportSecretKeys(Path out, boolean armor, String passphrase, String... keys) {
+        List<String> args = new ArrayList<>(List.of("--yes", "--output", out.toString()));
+        if (armor) {
+            args.add("--armor");
+        }
+        args.add("--export-secret-keys");
+        args.addAll(Arrays.asList(keys));
+        Output result = withPassphrase(passphrase, args.toArray(String[]::new));
+        assertEquals(0, result.exitCode(), () -> "gpg --export-secret-keys failed: " + result.stderr());
+        return out;
+    }
+
+    /** {@code gpg --export} of the keys into {@code out}. */
+    public Path exportPublicKeys(Path out, boolean armor, String... keys) {
+        List<String> args = new ArrayList<>(List.of("--yes", "--output", out.toString()));
+        if (armor) {
+            args.add("--armor");
+        }
+        args.add("--export");
+        args.addAll(Arrays.asList(keys));
+        Output result = gpg(args, new byte[0]);
+        assertEquals(0, result.exitCode(), () -> "gpg --export failed: " + result.stderr());
+        return out;
+    }
+
+    /** {@code gpg --import} of a key file (public or secret; {@code passphrase} for a protected secret key). */
+    public void importKeys(Path keys, String passphrase) {
+        Output result = withPassphrase(passphrase, "--import", keys.toString());
+        assertEquals(0, result.exitCode(), () -> "gpg --import failed: " + result.stderr());
+    }
+
+    /**
+     * {@code gpg --encrypt} of {@code plaintext} to {@code recipients} into {@code out}, with {@code --symmetric}
+     * too when {@code passphrase} is not null.
+     */
+    public Path encryptTo(byte[] plaintext, List<String> recipients, String passphrase, Path out, String... options) {
+        Path input = scratch("plain");
+        try {
+            Files.write(input, plaintext);
+            List<String> args = new ArrayList<>(List.of("--yes", "--trust-model", "always", "--output", out.toString()));
+            args.addAll(Arrays.asList(options));
+            for (String r : recipients) {
+                args.addAll(List.of("--recipient", r));
+            }
+            args.add("--encrypt");
+            if (passphrase != null) {
+                args.addAll(List.of("--symmetric", "--s2k-count", FAST_S2K_COUNT));
+            }
+            args.add(input.toString());
+            Output result = passphrase != null ? withPassphrase(passphrase, args.toArray(String[]::new))
+                    : gpg(args, new byte[0]);
+            assertEquals(0, result.exitCode(), () -> "gpg --encrypt failed: " + result.stderr());
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            deleteQuietly(input);
+        }
+    }
+
+    /** {@code gpg --decrypt} with the secret keys of this home; {@code passphrase} for a protected key. */
+    public Output decryptWithKeys(Path encrypted, String passphrase) {
+        return withPassphrase(passphrase, "--decrypt", encrypted.toString());
+    }
+
     /** Runs gpg in batch mode with loopback pinentry, no symmetric key cache, this GNUPGHOME and the C locale. */
     public Output gpg(List<String> args, byte[] stdin) {
         List<String> command = new ArrayList<>(List.of("gpg", "--batch", "--pinentry-mode", "loopback",

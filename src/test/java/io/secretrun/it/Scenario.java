@@ -112,6 +112,17 @@ final class Scenario {
         return args.toArray(String[]::new);
     }
 
+    /**
+     * {@code -i MESSAGE -o secrets.yaml OPTIONS... --}: a launch with other credentials than the passphrase file;
+     * append the command.
+     */
+    List<String> launchWith(Path message, String... options) {
+        List<String> args = new ArrayList<>(List.of("-i", message.toString(), "-o", target.toString()));
+        args.addAll(Arrays.asList(options));
+        args.add("--");
+        return args;
+    }
+
     String[] launch(String... command) {
         return launch(List.of(), command);
     }

@@ -13,7 +13,7 @@ import io.secretrun.openpgp.DecryptorOracle.Seed;
 import io.secretrun.testing.Fuzz;
 
 /**
- * Fuzzes {@link SymmetricDecryptor#decrypt} by mutating real messages ({@link DecryptorSeeds}, made afresh): gpg's
+ * Fuzzes {@link MessageDecryptor#decrypt} by mutating real messages ({@link DecryptorSeeds}, made afresh): gpg's
  * own output (binary and armored, every compression, partial body lengths from stdin, a 64-bit block cipher, S2K
  * mode 1) and Bouncy Castle's v4/v5/v6 formats, plus bad seeds (compression bombs, nested compression, no MDC).
  *
@@ -45,7 +45,7 @@ class DecryptorFuzzTest {
     @AfterAll
     static void report() {
         oracle.close();
-        System.out.println("fuzz: SymmetricDecryptor: " + oracle.summary());
+        System.out.println("fuzz: MessageDecryptor: " + oracle.summary());
     }
 
     /** Every seed decrypts as expected when left alone (so mutations start from meaningful input). */

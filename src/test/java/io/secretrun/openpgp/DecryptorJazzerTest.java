@@ -17,7 +17,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.secretrun.openpgp.DecryptorOracle.Seed;
 
 /**
- * Coverage-guided fuzzing of {@link SymmetricDecryptor#decrypt} with Jazzer (libFuzzer for the JVM), with the
+ * Coverage-guided fuzzing of {@link MessageDecryptor#decrypt} with Jazzer (libFuzzer for the JVM), with the
  * property of {@link DecryptorFuzzTest} ({@link DecryptorOracle}): the original plaintext, or exit 65, or 77 only for
  * damage before the quick check ends; no other exception, hang, out-of-memory error or allocation over the bound.
  *
@@ -50,7 +50,7 @@ class DecryptorJazzerTest {
     @AfterAll
     static void report() {
         oracle.close();
-        System.out.println("jazzer: SymmetricDecryptor: " + oracle.summary());
+        System.out.println("jazzer: MessageDecryptor: " + oracle.summary());
     }
 
     /** The committed seeds still behave as made (e.g. after a change to the decryptor or to Bouncy Castle). */

@@ -21,7 +21,7 @@ import io.secretrun.error.SecretRunException;
 import io.secretrun.secret.SecretBytes;
 
 /**
- * The property every fuzzed input of {@link SymmetricDecryptor#decrypt} must have, shared by
+ * The property every fuzzed input of {@link MessageDecryptor#decrypt} must have, shared by
  * {@link DecryptorFuzzTest} (seeded random mutations) and {@link DecryptorJazzerTest} (coverage-guided, Jazzer).
  *
  * <p>Every input ends either in exactly the original plaintext {@link #PLAIN}, or in a {@link SecretRunException}
@@ -183,7 +183,7 @@ final class DecryptorOracle implements AutoCloseable {
         long before = threads.getCurrentThreadAllocatedBytes();
         Outcome outcome;
         try (SecretBytes pass = SecretBytes.wrap(passphrase.clone());
-                SecretBytes out = SymmetricDecryptor.decrypt(input, pass, LIMIT)) {
+                SecretBytes out = MessageDecryptor.decrypt(input, pass, LIMIT)) {
             outcome = new Outcome(Arrays.copyOf(out.array(), out.length()), 0, null);
         } catch (SecretRunException e) {
             for (Throwable t = e; t != null; t = t.getCause()) {

@@ -49,10 +49,10 @@ final class Fixtures {
         return Arrays.equals(expected, 0, expected.length, actual.array(), 0, actual.length());
     }
 
-    /** Decrypts with {@link SymmetricDecryptor} and the default limit. */
+    /** Decrypts with {@link MessageDecryptor} and the default limit. */
     static SecretBytes decrypt(byte[] message, byte[] passphrase) throws SecretRunException {
         try (SecretBytes pass = secret(passphrase)) {
-            return SymmetricDecryptor.decrypt(message, pass, LIMIT);
+            return MessageDecryptor.decrypt(message, pass, LIMIT);
         }
     }
 

@@ -17,11 +17,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** What {@link SymmetricDecryptor#decryptWithParameters} finds out about a message, so that it is written again the same way. */
+/** What {@link MessageDecryptor#decryptWithParameters} finds out about a message, so that it is written again the same way. */
 class MessageParametersTest {
-    private static SymmetricDecryptor.Decrypted open(byte[] message) throws Exception {
+    private static MessageDecryptor.Decrypted open(byte[] message) throws Exception {
         try (SecretBytes pass = secret(PASSWORD_BYTES)) {
-            return SymmetricDecryptor.decryptWithParameters(message, pass, Fixtures.LIMIT);
+            return MessageDecryptor.decryptWithParameters(message, pass, Fixtures.LIMIT);
         }
     }
 
@@ -36,7 +36,7 @@ class MessageParametersTest {
                 new EncryptOptions(false, SymmetricKeyAlgorithmTags.TWOFISH, 1024, HashAlgorithmTags.SHA1,
                         CompressionAlgorithmTags.BZIP2))) {
             byte[] message = Fixtures.encrypt(plaintext(5000, 1), PASSWORD_BYTES, options);
-            try (SymmetricDecryptor.Decrypted decrypted = open(message)) {
+            try (MessageDecryptor.Decrypted decrypted = open(message)) {
                 MessageParameters parameters = decrypted.parameters();
                 assertEquals(options, parameters.encryptOptions(), parameters.toString());
                 assertEquals(S2K.SALTED_AND_ITERATED, parameters.s2kType());
@@ -49,7 +49,7 @@ class MessageParametersTest {
     void theDataCipherOfAnEncryptedSessionKeyIsTheOneKept() throws Exception {
         // Bouncy Castle's default: the SKESK wraps a random session key; the data's cipher is inside it
         byte[] message = Craft.encryptPlaintext(plaintext(100, 2), Craft.Format.V4_ESK, true);
-        try (SymmetricDecryptor.Decrypted decrypted = open(message)) {
+        try (MessageDecryptor.Decrypted decrypted = open(message)) {
             assertTrue(decrypted.parameters().armor());
             assertEquals(SymmetricKeyAlgorithmTags.AES_256, decrypted.parameters().cipherAlgorithm());
             assertFalse(decrypted.parameters().aead());
@@ -60,7 +60,7 @@ class MessageParametersTest {
     @EnumSource(value = Craft.Format.class, names = {"V5_OCB", "V6_OCB", "V6_GCM_ARGON2"})
     void whatCannotBeWrittenAgainIsListed(Craft.Format format) throws Exception {
         byte[] message = Craft.encryptPlaintext(plaintext(100, 3), format, false);
-        try (SymmetricDecryptor.Decrypted decrypted = open(message)) {
+        try (MessageDecryptor.Decrypted decrypted = open(message)) {
             MessageParameters parameters = decrypted.parameters();
             assertTrue(parameters.aead());
             assertFalse(parameters.notKept().isEmpty());

@@ -183,6 +183,76 @@ public final class Gpg implements AutoCloseable {
         return uid;
     }
 
+    /**
+     * A key pair as {@code gpg --quick-generate-key}, with an encryption subkey: {@code algo} is gpg's name
+     * ({@code rsa3072}, {@code nistp256}, {@code future-default}...); {@code passphrase} null or empty for an
+     * unprotected key. Returns the primary key's fingerprint.
+     */
+    public String generateKey(String name, String algo, byte[] passphrase) {
+        String uid = name + " <" + name.replace(' ', '-') + "@secret-run.invalid>";
+        byte[] pass = passphrase == null ? new byte[0] : passphrase;
+        check(run(new byte[0], true, pass, List.of("--quick-generate-key", uid,
+                algo, "default", "never")), "generate key");
+        String fingerprint = fingerprint(uid);
+        if (!algo.equals("future-default") && !algo.equals("default")) {
+            String encryption = algo.startsWith("nistp") || algo.startsWith("brainpool") ? algo
+                    : algo.startsWith("ed25519") ? "cv25519" : algo;
+            check(run(new byte[0], true, pass, List.of("--quick-add-key", fingerprint, encryption, "encr",
+                    "never")), "add encryption subkey");
+        }
+        return fingerprint;
+    }
+
+    /** The primary key fingerprint of the (first) key with user id {@code uid}. */
+    public String fingerprint(String query) {
+        Result r = run(new byte[0], true, null, List.of("--with-colons", "--list-keys", query));
+        check(r, "list keys");
+        return r.stdout().lines().filter(l -> l.startsWith("fpr:")).findFirst()
+                .map(l -> l.split(":")[9]).orElseThrow(() -> new AssertionError("no key " + query));
+    }
+
+    /** {@code gpg --export-secret-keys} of {@code keys} (the key's passphrase unlocks it for the export). */
+    public byte[] exportSecretKeys(boolean armor, byte[] passphrase, String... keys) {
+        List<String> args = new ArrayList<>(armor ? List.of("--armor") : List.of());
+        args.add("--export-secret-keys");
+        args.addAll(Arrays.asList(keys));
+        return check(run(new byte[0], true, passphrase == null ? new byte[0] : passphrase, args), "export");
+    }
+
+    /** {@code gpg --export} of {@code keys}. */
+    public byte[] exportPublicKeys(boolean armor, String... keys) {
+        List<String> args = new ArrayList<>(armor ? List.of("--armor") : List.of());
+        args.add("--export");
+        args.addAll(Arrays.asList(keys));
+        return check(run(new byte[0], true, null, args), "export");
+    }
+
+    /** {@code gpg --import} of keys (public or secret). */
+    public void importKeys(byte[] keys, byte[] passphrase) {
+        check(run(keys, false, passphrase, List.of("--import")), "import");
+    }
+
+    /**
+     * {@code gpg --encrypt} to {@code recipients} (fingerprints), with {@code --symmetric} too when
+     * {@code passphrase} is not null; {@code args} e.g. "--armor".
+     */
+    public byte[] encryptTo(byte[] plaintext, List<String> recipients, byte[] passphrase, String... args) {
+        List<String> all = new ArrayList<>(List.of("--trust-model", "always", "--encrypt"));
+        if (passphrase != null) {
+            all.addAll(List.of("--symmetric", "--s2k-count", "65536"));
+        }
+        for (String r : recipients) {
+            all.addAll(List.of("--recipient", r));
+        }
+        all.addAll(Arrays.asList(args));
+        return check(run(plaintext, false, passphrase, all), "encrypt");
+    }
+
+    /** {@code gpg --decrypt} with whatever secret keys this home holds; {@code passphrase} for a protected key. */
+    public Result decryptWithKeys(byte[] message, byte[] passphrase) {
+        return run(message, false, passphrase, List.of("--decrypt"));
+    }
+
     private static byte[] check(Result r, String what) {
         if (r.exitCode() != 0) {
             fail("gpg " + what + " failed with exit " + r.exitCode() + ": " + r.stderr().strip());
