@@ -9,7 +9,7 @@ import io.secretrun.openpgp.EncryptOptions;
 import io.secretrun.place.PlaintextFile;
 import io.secretrun.process.Child;
 import io.secretrun.process.SignalRelay;
-import io.secretrun.secret.PassphraseSource;
+import io.secretrun.openpgp.Credentials;
 import io.secretrun.secret.SecretBytes;
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,13 +35,13 @@ import org.slf4j.LoggerFactory;
  * (which also end the editor); a directory left by a SIGKILLed edit is found and removed by the next one.
  *
  * @param encrypted         the encrypted file
- * @param passphrase        where its passphrase comes from
+ * @param credentials       where its passphrase and secret key come from
  * @param hiddenVariables   variables the editor must not inherit (the passphrase's)
  * @param maxPlaintextBytes the largest plaintext accepted, before and after editing
  * @param allowDisk         edit on disk when no in-memory file system is available
  * @param environment       where VISUAL, EDITOR and XDG_RUNTIME_DIR are read
  */
-public record EditSession(Path encrypted, PassphraseSource passphrase, Set<String> hiddenVariables,
+public record EditSession(Path encrypted, Credentials credentials, Set<String> hiddenVariables,
         long maxPlaintextBytes, boolean allowDisk, Map<String, String> environment) {
     private static final Logger LOG = LoggerFactory.getLogger(EditSession.class);
     /** How long the editor has to end after our TERM before it gets KILL. */
@@ -104,7 +104,7 @@ public record EditSession(Path encrypted, PassphraseSource passphrase, Set<Strin
             SignalRelay.install(this::onSignal);
             Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(this::removeDirectory));
             Child.prepare();
-            try (ExistingSecret secret = ExistingSecret.open(encrypted, passphrase, maxPlaintextBytes)) {
+            try (ExistingSecret secret = ExistingSecret.open(encrypted, credentials, maxPlaintextBytes)) {
                 EncryptOptions options = secret.sameOptions();
                 LOG.info("decrypted {} ({} bytes, integrity verified)", encrypted.getFileName(),
                         secret.plaintext().length());
@@ -136,9 +136,11 @@ public record EditSession(Path encrypted, PassphraseSource passphrase, Set<Strin
                         LOG.info("no change; {} left as it was", encrypted);
                         return 0;
                     }
-                    secret.replaceWith(edited, secret.passphrase(), options);
+                    secret.replaceForSameReaders(edited, options);
                 }
-                LOG.info("saved {} (encrypted as before: same cipher, S2K, compression and armor)", encrypted);
+                LOG.info(secret.envelope().keepsSessionPackets()
+                        ? "saved {} (for the same recipients and passphrases: its session key packets kept)"
+                        : "saved {} (encrypted as before: same cipher, S2K, compression and armor)", encrypted);
                 return 0;
             } finally {
                 removeDirectory();

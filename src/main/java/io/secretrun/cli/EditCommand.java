@@ -13,7 +13,8 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "edit", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Opens the decrypted secrets in $VISUAL, else $EDITOR, else vi, and re-encrypts them when the "
                 + "editor exits 0 with the content changed: same cipher, S2K, compression and armor, replaced "
-                + "atomically keeping mode and owner. The plaintext is written into a new private directory (0700) "
+                + "atomically keeping mode and owner; a file for public keys (and passphrases) is written for the "
+                + "same ones under its own session key packets, so one recipient's key is enough. The plaintext is written into a new private directory (0700) "
                 + "on an in-memory file system ($XDG_RUNTIME_DIR, else /dev/shm), overwritten with zeros and "
                 + "removed on every way out, editor swap and backup files included; one left by a killed edit is "
                 + "removed by the next."},
@@ -29,6 +30,9 @@ final class EditCommand implements Callable<Integer> {
 
     @Mixin
     PassphraseOptions passphrase;
+
+    @Mixin
+    KeyOptions keys;
 
     @Option(names = "--allow-disk", defaultValue = "${env:SECRET_RUN_ALLOW_DISK:-false}",
             converter = Converters.BooleanConverter.class,
@@ -46,7 +50,8 @@ final class EditCommand implements Callable<Integer> {
     @Override
     public Integer call() throws SecretRunException {
         parent.logging.apply();
-        return new EditSession(encrypted, passphrase.sourceKeepingNamedFile(), passphrase.hiddenVariables(),
+        return new EditSession(encrypted, keys.credentials(passphrase.sourceKeepingNamedFile()),
+                passphrase.hiddenVariables(),
                 maxSize.bytes, allowDisk, System.getenv()).run();
     }
 }

@@ -112,6 +112,11 @@ final class EncryptCommand implements Callable<Integer> {
 
     /** The --recipient files' encryption keys, checked (65 for an expired, revoked or encryption-incapable one). */
     Recipients recipients() throws SecretRunException {
+        return readRecipients(recipientFiles);
+    }
+
+    /** The public keys in {@code recipientFiles} (null or blank entries: none), checked as for encrypt. */
+    static Recipients readRecipients(List<Path> recipientFiles) throws SecretRunException {
         List<Path> files = recipientFiles == null ? List.of()
                 : recipientFiles.stream().filter(p -> !p.toString().isBlank()).toList();
         List<byte[]> contents = new ArrayList<>();

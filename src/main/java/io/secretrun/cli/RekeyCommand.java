@@ -4,7 +4,9 @@ import io.secretrun.author.Rekey;
 import io.secretrun.error.SecretRunException;
 import io.secretrun.openpgp.EncryptOptions;
 import io.secretrun.secret.PassphraseSource;
+import io.secretrun.openpgp.Recipients;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
@@ -15,8 +17,9 @@ import picocli.CommandLine.ParentCommand;
 
 /** {@code secret-run rekey}: the same secrets under a new passphrase, the file otherwise written as it was made. */
 @Command(name = "rekey", aliases = "passwd", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Changes the passphrase of an encrypted file: decrypts it with the current passphrase, "
-                + "encrypts the same content with the new one (same cipher, S2K, compression and armor unless "
+        description = {"Changes the passphrase or the recipients of an encrypted file: decrypts it with the current "
+                + "passphrase or secret key, encrypts the same content under a new session key with the new passphrase "
+                + "and/or recipients (same cipher, S2K, compression and armor unless "
                 + "--cipher or --s2k-count) and replaces the file atomically, keeping its mode and owner."})
 final class RekeyCommand implements Callable<Integer> {
     @Option(names = {"-i", "--encrypted"}, paramLabel = "FILE",
@@ -28,7 +31,24 @@ final class RekeyCommand implements Callable<Integer> {
     PassphraseOptions passphrase;
 
     @Mixin
+    KeyOptions keys;
+
+    @Mixin
     NewPassphraseOptions newPassphrase;
+
+    @Option(names = "--recipient", paramLabel = "FILE", split = ",",
+            defaultValue = "${env:SECRET_RUN_REKEY_RECIPIENTS}",
+            description = {"The new file is for the public key(s) in FILE (gpg --export); repeatable. Every public-key "
+                    + "recipient of the file that stays must be given (a new session key needs their public keys); "
+                    + "the file's passphrase is kept unless a new one is given.",
+                    "Env: SECRET_RUN_REKEY_RECIPIENTS (comma-separated)."})
+    List<Path> recipientFiles;
+
+    @Option(names = "--remove-recipient", paramLabel = "FINGERPRINT", split = ",",
+            defaultValue = "${env:SECRET_RUN_REMOVE_RECIPIENTS}",
+            description = {"Drop the recipient with this encryption (sub)key fingerprint or key id; repeatable. "
+                    + "Its key no longer opens the file.", "Env: SECRET_RUN_REMOVE_RECIPIENTS (comma-separated)."})
+    List<String> removedRecipients;
 
     @Option(names = "--allow-empty-passphrase", defaultValue = "${env:SECRET_RUN_ALLOW_EMPTY_PASSPHRASE:-false}",
             converter = Converters.BooleanConverter.class,
@@ -61,8 +81,12 @@ final class RekeyCommand implements Callable<Integer> {
             EncryptOptions.defaults().withS2kCount(s2kCount); // a bad count fails before any passphrase is read
         }
         PassphraseSource next = newPassphrase.source();
-        new Rekey(encrypted, passphrase.sourceKeepingNamedFile(),
-                () -> PassphraseOptions.readNew(next, "New passphrase", allowEmptyPassphrase), newCipher,
+        Recipients recipients = EncryptCommand.readRecipients(recipientFiles);
+        List<String> removed = removedRecipients == null ? List.of()
+                : removedRecipients.stream().filter(r -> !r.isBlank()).map(String::strip).toList();
+        new Rekey(encrypted, keys.credentials(passphrase.sourceKeepingNamedFile()),
+                () -> PassphraseOptions.readNew(next, "New passphrase", allowEmptyPassphrase),
+                !(next instanceof PassphraseSource.TerminalPrompt), recipients, removed, newCipher,
                 s2kCount == null ? OptionalLong.empty() : OptionalLong.of(s2kCount), maxSize.bytes).run();
         return 0;
     }

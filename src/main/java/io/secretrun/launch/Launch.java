@@ -135,7 +135,7 @@ public final class Launch {
                 synchronized (lock) {
                     failIfTampered();
                     child = Child.start(options.command(), options.hiddenVariables(),
-                            options.credentials().passphrase().descriptor(), options.supervision().signalGroup());
+                            options.credentials().descriptors(), options.supervision().signalGroup());
                 }
                 StartupTimer.mark("spawn");
                 StartupTimer.log(LOG);

@@ -28,6 +28,16 @@ public record Credentials(PassphraseSource passphrase, Optional<KeySource> secre
         return new Credentials(passphrase, Optional.empty(), KdfLimits.defaults());
     }
 
+    /** The descriptors the passphrase and the key are read from, with what each holds (the app must not get them). */
+    public java.util.Map<Integer, String> descriptors() {
+        java.util.Map<Integer, String> result = new java.util.TreeMap<>();
+        passphrase.descriptor().ifPresent(fd -> result.put(fd, "passphrase"));
+        if (secretKey.orElse(null) instanceof KeySource.Descriptor d) {
+            result.put(d.fd(), "secret key");
+        }
+        return result;
+    }
+
     /**
      * Reads the secret key (deleting its file unless kept) and the passphrase. The passphrase is read now, as
      * before keys existed (so its file is deleted whether or not it is needed), except a terminal prompt when a key

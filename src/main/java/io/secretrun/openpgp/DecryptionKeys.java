@@ -61,7 +61,7 @@ public final class DecryptionKeys implements AutoCloseable {
         return new DecryptionKeys(reader, null, secretKeys, limits);
     }
 
-    KdfLimits limits() {
+    public KdfLimits limits() {
         return limits;
     }
 
@@ -87,7 +87,7 @@ public final class DecryptionKeys implements AutoCloseable {
     }
 
     /** The passphrase, read now if not yet; the caller does not close it. */
-    SecretBytes passphrase() throws SecretRunException {
+    public SecretBytes passphrase() throws SecretRunException {
         if (passphrase == null) {
             if (reader == null) {
                 throw SecretRunException.noInput("no passphrase given");

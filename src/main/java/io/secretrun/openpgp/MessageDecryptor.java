@@ -15,6 +15,7 @@ import org.bouncycastle.bcpg.CompressionAlgorithmTags;
 import org.bouncycastle.bcpg.S2K;
 import org.bouncycastle.bcpg.BCPGInputStream;
 import org.bouncycastle.bcpg.InputStreamPacket;
+import org.bouncycastle.bcpg.KeyIdentifier;
 import org.bouncycastle.bcpg.PacketTags;
 import org.bouncycastle.bcpg.SymmetricEncDataPacket;
 import org.bouncycastle.bcpg.SymmetricEncIntegrityPacket;
@@ -90,15 +91,22 @@ public final class MessageDecryptor {
      */
     public static SecretBytes decrypt(byte[] message, DecryptionKeys keys, long maxPlaintextBytes)
             throws SecretRunException {
-        return decryptWithParameters(message, keys, maxPlaintextBytes).plaintext();
+        Decrypted decrypted = decryptWithParameters(message, keys, maxPlaintextBytes);
+        decrypted.envelope().close();
+        return decrypted.plaintext();
     }
 
-    /** The verified plaintext and how the message was made (to write it again the same way). */
-    public record Decrypted(SecretBytes plaintext, MessageParameters parameters) implements AutoCloseable {
-        /** Wipes the plaintext. */
+    /**
+     * The verified plaintext, how the message was made (to write it again the same way), and who it is for with its
+     * session key (to write new content for the same recipients).
+     */
+    public record Decrypted(SecretBytes plaintext, MessageParameters parameters, Envelope envelope)
+            implements AutoCloseable {
+        /** Wipes the plaintext and the session key. */
         @Override
         public void close() {
             plaintext.close();
+            envelope.close();
         }
     }
 
@@ -145,7 +153,8 @@ public final class MessageDecryptor {
             if (outer.read() != -1) {
                 throw structure("data after the encrypted packet");
             }
-            return new Decrypted(plaintext, parameters(decoded, opened, sessionKey, compression));
+            MessageParameters parameters = parameters(decoded, opened, sessionKey, compression);
+            return new Decrypted(plaintext, parameters, envelope(message, list, opened, sessionKey));
         } catch (SecretRunException e) {
             plaintext.close();
             throw e;
@@ -155,6 +164,23 @@ public final class MessageDecryptor {
             plaintext.close();
             throw translate(e, decrypting);
         }
+    }
+
+    private static Envelope envelope(byte[] message, PGPEncryptedDataList list, Opened opened,
+            SessionKeyCapture sessionKey) {
+        List<KeyIdentifier> recipients = new ArrayList<>();
+        List<Integer> keyVersions = new ArrayList<>();
+        List<Integer> passphraseVersions = new ArrayList<>();
+        for (PGPEncryptedData candidate : list) {
+            if (candidate instanceof PGPPublicKeyEncryptedData pk) {
+                recipients.add(pk.getKeyIdentifier());
+                keyVersions.add(pk.getVersion());
+            } else if (candidate instanceof PGPPBEEncryptedData pbe) {
+                passphraseVersions.add(pbe.getVersion());
+            }
+        }
+        return new Envelope(message, recipients, keyVersions, passphraseVersions,
+                opened.data() instanceof PGPPublicKeyEncryptedData, sessionKey.algorithm(), sessionKey.take());
     }
 
     private static MessageParameters parameters(InputStream decoded, Opened opened, SessionKeyCapture sessionKey,

@@ -33,22 +33,32 @@ import io.secretrun.error.SecretRunException;
 public final class Recipients {
     private final List<PGPPublicKey> keys;
     private final List<String> fingerprints;
+    /** The key ids of every key (primary and subkeys) of the certificates given. */
+    private final java.util.Set<Long> keyIds;
 
-    private Recipients(List<PGPPublicKey> keys, List<String> fingerprints) {
+    private Recipients(List<PGPPublicKey> keys, List<String> fingerprints, java.util.Set<Long> keyIds) {
         this.keys = keys;
         this.fingerprints = fingerprints;
+        this.keyIds = keyIds;
     }
 
     public static Recipients none() {
-        return new Recipients(List.of(), List.of());
+        return new Recipients(List.of(), List.of(), java.util.Set.of());
+    }
+
+    /** Whether a certificate given holds the key with this id (any of its keys: it may have a newer subkey). */
+    public boolean holds(long keyId) {
+        return keyIds.contains(keyId);
     }
 
     /** The encryption keys of every certificate in {@code data}; {@code source} names it in errors. */
     public static Recipients parse(List<byte[]> files, List<String> sources, Instant now) throws SecretRunException {
         List<PGPPublicKey> keys = new ArrayList<>();
         List<String> fingerprints = new ArrayList<>();
+        java.util.Set<Long> keyIds = new java.util.HashSet<>();
         for (int i = 0; i < files.size(); i++) {
             for (PGPPublicKeyRing certificate : certificates(files.get(i), sources.get(i))) {
+                certificate.getPublicKeys().forEachRemaining(k -> keyIds.add(k.getKeyID()));
                 PGPPublicKey key = encryptionKey(certificate, Date.from(now));
                 if (!keys.contains(key)) {
                     keys.add(key);
@@ -56,7 +66,7 @@ public final class Recipients {
                 }
             }
         }
-        return new Recipients(List.copyOf(keys), List.copyOf(fingerprints));
+        return new Recipients(List.copyOf(keys), List.copyOf(fingerprints), java.util.Set.copyOf(keyIds));
     }
 
     List<PGPPublicKey> keys() {

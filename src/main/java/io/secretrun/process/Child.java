@@ -72,10 +72,22 @@ public final class Child {
      */
     public static Child start(List<String> command, Set<String> hiddenVariables, OptionalInt passphraseDescriptor,
             boolean signalGroup) throws SecretRunException {
+        return start(command, hiddenVariables, passphraseDescriptor.isPresent()
+                ? java.util.Map.of(passphraseDescriptor.getAsInt(), "passphrase") : java.util.Map.of(), signalGroup);
+    }
+
+    /**
+     * {@link #start(List, Set, OptionalInt, boolean)} for every descriptor a secret was read from ({@code
+     * secretDescriptors}: descriptor to what it held, "passphrase" or "secret key"), as a key file on stdin could be
+     * read back the same way.
+     */
+    public static Child start(List<String> command, Set<String> hiddenVariables,
+            java.util.Map<Integer, String> secretDescriptors, boolean signalGroup) throws SecretRunException {
         Terminal terminal = Terminal.detect();
         boolean terminalInChild = terminal != null && Spawn.tcsetpgrpInChildAvailable();
         List<byte[]> environment = Spawn.environmentWithout(hiddenVariables);
-        Set<Integer> nullStdio = passphraseFileOnStdio(passphraseDescriptor);
+        Set<Integer> nullStdio = new java.util.TreeSet<>();
+        secretDescriptors.forEach((fd, what) -> nullStdio.addAll(secretFileOnStdio(fd, what)));
         Child child;
         try {
             child = Reaper.spawn(() -> Spawn.spawn(command, environment, terminalInChild ? Terminal.STDIN : -1,
@@ -106,12 +118,10 @@ public final class Child {
 
     private static final List<String> STDIO_NAMES = List.of("stdin", "stdout", "stderr");
 
-    private static Set<Integer> passphraseFileOnStdio(OptionalInt passphraseDescriptor) {
-        if (passphraseDescriptor.isEmpty() || passphraseDescriptor.getAsInt() < 0
-                || passphraseDescriptor.getAsInt() > 2) {
+    private static Set<Integer> secretFileOnStdio(int fd, String what) {
+        if (fd < 0 || fd > 2) {
             return Set.of();
         }
-        int fd = passphraseDescriptor.getAsInt();
         try {
             if (Libc.fileType(fd) != Libc.S_IFREG) {
                 return Set.of();
@@ -119,8 +129,8 @@ public final class Child {
         } catch (ErrnoException e) {
             return Set.of(); // closed meanwhile: nothing to hide
         }
-        LOG.info("the passphrase came from file descriptor {}, a regular file: the app gets /dev/null as its {} "
-                + "instead", fd, STDIO_NAMES.get(fd));
+        LOG.info("the {} came from file descriptor {}, a regular file: the app gets /dev/null as its {} "
+                + "instead", what, fd, STDIO_NAMES.get(fd));
         return Set.of(fd);
     }
 

@@ -209,6 +209,27 @@ class PublicKeyIT {
         assertArrayEquals(s.plaintext, read(out));
     }
 
+    /** {@code --key-fd 0} with the key file on stdin: the app gets /dev/null there (it could seek back and read it). */
+    @Test
+    void aKeyFileOnStdinIsNotTheAppsStdin() {
+        String fpr = key("future-default", false);
+        Path message = gpg.encryptTo(s.plaintext, List.of(fpr), null, dir.resolve("m.enc"));
+        Path keyFile = keyFile(fpr, true, false);
+        Path stdin = dir.resolve("app-stdin");
+        Path rest = dir.resolve("app-read");
+        Path copy = dir.resolve("copy");
+        SecretRun.Result result = s.secretRun.with().wrapper("bash", "-c", "exec 0<\"$0\"; exec \"$@\"",
+                        keyFile.toString())
+                .run("-i", message.toString(), "-o", s.target.toString(), "--key-fd", "0", "--",
+                        "sh", "-c", "cat \"$0\" > \"$1\"; readlink /proc/self/fd/0 > \"$2\"; cat > \"$3\"",
+                        s.target.toString(), copy.toString(), stdin.toString(), rest.toString())
+                .assertExit(0);
+        assertArrayEquals(s.plaintext, read(copy));
+        assertEquals("/dev/null\n", Scenario.readString(stdin), "the app's stdin");
+        assertEquals("", Scenario.readString(rest), "the app read nothing of the key file");
+        assertTrue(result.stderr().contains("the secret key came from file descriptor 0"), result.stderr());
+    }
+
     @Test
     void aMessageForAnotherKeyIs77NamingBoth() {
         Path message = gpg.encryptTo(s.plaintext, List.of(key("rsa3072", false)), null, dir.resolve("m.enc"));
