@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -13,6 +16,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import org.bouncycastle.bcpg.AEADAlgorithmTags;
+import org.bouncycastle.bcpg.ArmoredOutputStream;
+import org.bouncycastle.bcpg.BCPGInputStream;
+import org.bouncycastle.bcpg.PublicKeyAlgorithmTags;
+import org.bouncycastle.bcpg.PublicKeyEncSessionPacket;
+import org.bouncycastle.bcpg.PublicKeyPacket;
+import org.bouncycastle.bcpg.SymmetricEncIntegrityPacket;
+import org.bouncycastle.bcpg.SymmetricKeyAlgorithmTags;
+import org.bouncycastle.openpgp.PGPEncryptedDataGenerator;
+import org.bouncycastle.openpgp.PGPPublicKey;
+import org.bouncycastle.openpgp.api.OpenPGPKey;
+import org.bouncycastle.openpgp.api.OpenPGPKeyGenerator;
+import org.bouncycastle.openpgp.api.bc.BcOpenPGPApi;
+import org.bouncycastle.openpgp.operator.bc.BcPGPDataEncryptorBuilder;
+import org.bouncycastle.openpgp.operator.bc.BcPublicKeyKeyEncryptionMethodGenerator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -25,14 +43,18 @@ import io.secretrun.secret.SecretBytes;
 import io.secretrun.testing.Gpg;
 
 /**
- * Opening gpg's public-key messages with gpg's exported secret keys: RSA, ECDH on Curve25519 and NIST P-256/P-384,
- * protected and unprotected, exported armored and binary; one and three recipients, and with a passphrase too.
- * The keys are made once for the class (RSA generation is the slow part).
+ * Opening gpg's public-key messages with gpg's exported secret keys: RSA, ECDH on Curve25519 and NIST
+ * P-256/P-384/P-521, ElGamal, protected and unprotected, exported armored and binary; one and three recipients, and
+ * with a passphrase too. And RFC 9580 v6 keys with X25519 / X448 subkeys and v6 messages (PKESK v6 + SEIPD v2), both
+ * made by Bouncy Castle since gpg 2.2 writes neither. The gpg keys are made once for the class (RSA generation is
+ * the slow part).
  */
 class PublicKeyDecryptionTest {
     static final byte[] KEY_PASSPHRASE = "key p\u00e4ssphrase".getBytes(StandardCharsets.UTF_8);
     static final byte[] MESSAGE_PASSPHRASE = "message passphrase".getBytes(StandardCharsets.UTF_8);
-    static final List<String> ALGORITHMS = List.of("rsa3072", "future-default", "nistp256", "nistp384");
+    /** gpg's names; "elg1024" stands for a DSA primary with an ElGamal encryption subkey (read-only support). */
+    static final List<String> ALGORITHMS = List.of("rsa3072", "future-default", "nistp256", "nistp384", "nistp521",
+            "elg1024");
 
     private static Gpg gpg;
     /** "algo/protected" -> fingerprint */
@@ -42,9 +64,14 @@ class PublicKeyDecryptionTest {
     static void makeKeys() {
         gpg = Gpg.start();
         for (String algo : ALGORITHMS) {
-            KEYS.put(algo + "/plain", gpg.generateKey("plain " + algo, algo, null));
-            KEYS.put(algo + "/protected", gpg.generateKey("protected " + algo, algo, KEY_PASSPHRASE));
+            KEYS.put(algo + "/plain", generate("plain " + algo, algo, null));
+            KEYS.put(algo + "/protected", generate("protected " + algo, algo, KEY_PASSPHRASE));
         }
+    }
+
+    private static String generate(String name, String algo, byte[] passphrase) {
+        return algo.startsWith("elg") ? gpg.generateKey(name, "dsa2048", algo, passphrase)
+                : gpg.generateKey(name, algo, passphrase);
     }
 
     @AfterAll
@@ -168,5 +195,69 @@ class PublicKeyDecryptionTest {
                 () -> decrypt(message, null, MESSAGE_PASSPHRASE));
         assertEquals(66, e.exitCode().code(), e.getMessage());
         assertTrue(e.getMessage().contains("--key-file"), e.getMessage());
+    }
+
+    static Stream<Arguments> v6Keys() {
+        List<Arguments> cases = new ArrayList<>();
+        for (String algo : List.of("x25519", "x448")) {
+            for (boolean protectedKey : List.of(false, true)) {
+                cases.add(Arguments.of(algo, protectedKey));
+            }
+        }
+        return cases.stream();
+    }
+
+    /**
+     * gpg 2.2 makes neither v6 keys nor v6 messages, so Bouncy Castle makes both (its RFC 9580 defaults: a v6 key,
+     * AEAD/Argon2-protected when a passphrase is given; PKESK v6 + SEIPD v2 with OCB), and the armored secret key is
+     * read as BC writes it.
+     */
+    @ParameterizedTest(name = "v6 {0} protected={1}")
+    @MethodSource("v6Keys")
+    void opensAV6MessageToAV6X25519OrX448KeyAsBouncyCastleWritesThem(String algo, boolean protectedKey)
+            throws Exception {
+        OpenPGPKeyGenerator generator = new BcOpenPGPApi().generateKey(PublicKeyPacket.VERSION_6);
+        String uid = "v6 " + algo + " <v6@secret-run.invalid>";
+        OpenPGPKeyGenerator.WithPrimaryKey builder = algo.equals("x25519") ? generator.ed25519x25519Key(uid)
+                : generator.ed448x448Key(uid);
+        char[] chars = new String(KEY_PASSPHRASE, StandardCharsets.UTF_8).toCharArray();
+        OpenPGPKey key = protectedKey ? builder.build(chars) : builder.build();
+        PGPPublicKey encryption = key.getEncryptionKeys().get(0).getPGPPublicKey();
+        assertEquals(PublicKeyPacket.VERSION_6, encryption.getVersion());
+        assertEquals(algo.equals("x25519") ? PublicKeyAlgorithmTags.X25519 : PublicKeyAlgorithmTags.X448,
+                encryption.getAlgorithm());
+        SecretKeys keys = secretKeys(key.toAsciiArmoredString().getBytes(StandardCharsets.US_ASCII));
+        byte[] passphrase = protectedKey ? KEY_PASSPHRASE : null;
+
+        byte[] plain = plaintext(10_000, algo.hashCode());
+        for (boolean armor : List.of(false, true)) {
+            byte[] message = v6Message(plain, encryption, armor);
+            try (SecretBytes out = decrypt(message, keys, passphrase)) {
+                assertTrue(sameContent(plain, out));
+            }
+        }
+        // the message really is v6: PKESK v6 first, then SEIPD v2
+        byte[] binary = v6Message(plain, encryption, false);
+        BCPGInputStream packets = new BCPGInputStream(new ByteArrayInputStream(binary));
+        PublicKeyEncSessionPacket pkesk = (PublicKeyEncSessionPacket) packets.readPacket();
+        assertEquals(PublicKeyEncSessionPacket.VERSION_6, pkesk.getVersion());
+        SymmetricEncIntegrityPacket seipd = (SymmetricEncIntegrityPacket) packets.readPacket();
+        assertEquals(SymmetricEncIntegrityPacket.VERSION_2, seipd.getVersion());
+    }
+
+    private static byte[] v6Message(byte[] plain, PGPPublicKey recipient, boolean armor) throws Exception {
+        PGPEncryptedDataGenerator generator = new PGPEncryptedDataGenerator(
+                new BcPGPDataEncryptorBuilder(SymmetricKeyAlgorithmTags.AES_256)
+                        .setWithAEAD(AEADAlgorithmTags.OCB, 10).setUseV6AEAD());
+        generator.addMethod(new BcPublicKeyKeyEncryptionMethodGenerator(recipient));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        OutputStream target = armor ? ArmoredOutputStream.builder().clearHeaders().build(bytes) : bytes;
+        try (OutputStream out = generator.open(target, new byte[1 << 12])) {
+            out.write(Craft.literal(plain));
+        }
+        if (armor) {
+            target.close();
+        }
+        return bytes.toByteArray();
     }
 }

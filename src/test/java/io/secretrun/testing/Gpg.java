@@ -189,14 +189,24 @@ public final class Gpg implements AutoCloseable {
      * unprotected key. Returns the primary key's fingerprint.
      */
     public String generateKey(String name, String algo, byte[] passphrase) {
+        boolean combined = algo.equals("future-default") || algo.equals("default");
+        String encryption = combined ? null
+                : algo.startsWith("nistp") || algo.startsWith("brainpool") ? algo
+                : algo.startsWith("ed25519") ? "cv25519" : algo;
+        return generateKey(name, algo, encryption, passphrase);
+    }
+
+    /**
+     * A key pair with primary key {@code primary} ({@code default} usage) and, unless {@code encryption} is null,
+     * an encryption subkey of that algorithm (e.g. {@code dsa2048} with {@code elg1024}). Returns the fingerprint.
+     */
+    public String generateKey(String name, String primary, String encryption, byte[] passphrase) {
         String uid = name + " <" + name.replace(' ', '-') + "@secret-run.invalid>";
         byte[] pass = passphrase == null ? new byte[0] : passphrase;
         check(run(new byte[0], true, pass, List.of("--quick-generate-key", uid,
-                algo, "default", "never")), "generate key");
+                primary, "default", "never")), "generate key");
         String fingerprint = fingerprint(uid);
-        if (!algo.equals("future-default") && !algo.equals("default")) {
-            String encryption = algo.startsWith("nistp") || algo.startsWith("brainpool") ? algo
-                    : algo.startsWith("ed25519") ? "cv25519" : algo;
+        if (encryption != null) {
             check(run(new byte[0], true, pass, List.of("--quick-add-key", fingerprint, encryption, "encr",
                     "never")), "add encryption subkey");
         }
