@@ -22,10 +22,13 @@ import org.bouncycastle.bcpg.BCPGInputStream;
 import org.bouncycastle.bcpg.PublicKeyAlgorithmTags;
 import org.bouncycastle.bcpg.PublicKeyEncSessionPacket;
 import org.bouncycastle.bcpg.PublicKeyPacket;
+import org.bouncycastle.bcpg.S2K;
+import org.bouncycastle.bcpg.SecretKeyPacket;
 import org.bouncycastle.bcpg.SymmetricEncIntegrityPacket;
 import org.bouncycastle.bcpg.SymmetricKeyAlgorithmTags;
 import org.bouncycastle.openpgp.PGPEncryptedDataGenerator;
 import org.bouncycastle.openpgp.PGPPublicKey;
+import org.bouncycastle.openpgp.PGPSecretKey;
 import org.bouncycastle.openpgp.api.OpenPGPKey;
 import org.bouncycastle.openpgp.api.OpenPGPKeyGenerator;
 import org.bouncycastle.openpgp.api.bc.BcOpenPGPApi;
@@ -235,6 +238,16 @@ class PublicKeyDecryptionTest {
             try (SecretBytes out = decrypt(message, keys, passphrase)) {
                 assertTrue(sameContent(plain, out));
             }
+        }
+        if (protectedKey) {
+            // BC protects v6 secret keys with AEAD under an Argon2 S2K; a wrong passphrase must not open them
+            PGPSecretKey secret = key.getPGPSecretKeyRing().getSecretKey(encryption.getKeyIdentifier());
+            assertEquals(SecretKeyPacket.USAGE_AEAD, secret.getS2KUsage());
+            assertEquals(S2K.ARGON_2, secret.getS2K().getType());
+            byte[] message = v6Message(plain, encryption, false);
+            SecretRunException e = assertThrows(SecretRunException.class,
+                    () -> decrypt(message, keys, "not it".getBytes(StandardCharsets.UTF_8)));
+            assertEquals(77, e.exitCode().code(), e.getMessage());
         }
         // the message really is v6: PKESK v6 first, then SEIPD v2
         byte[] binary = v6Message(plain, encryption, false);
