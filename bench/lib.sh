@@ -2,7 +2,7 @@
 
 bench_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# The machine, as the README's Performance table labels it.
+# The machine, as docs/performance.md's table labels it.
 machine() {
     local cpu
     cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
