@@ -31,7 +31,7 @@ public final class FileCalls {
     public static final int O_DIRECTORY = AARCH64 ? 040000 : 0200000;
     public static final int O_NOFOLLOW = AARCH64 ? 0100000 : 0400000;
     public static final int O_CLOEXEC = 02000000;
-    /** O_TMPFILE includes O_DIRECTORY. */
+    /** __O_TMPFILE | O_DIRECTORY (O_TMPFILE includes it): 0x410000 on x86_64, 0x404000 on aarch64. */
     public static final int O_TMPFILE = 020000000 | O_DIRECTORY;
     public static final int AT_SYMLINK_FOLLOW = 0x400;
     public static final int AT_EMPTY_PATH = 0x1000;
@@ -84,6 +84,23 @@ public final class FileCalls {
     /** ftruncate(fd, 0): empties the file wherever its names went (a plaintext that was moved out of our reach). */
     public static void truncate(int fd, String subject) throws ErrnoException {
         check("ftruncate", subject, invoke(() -> (int) Ftruncate.H.invokeExact(Libc.callState(), fd, 0L)));
+    }
+
+    /**
+     * A new, empty, write-only file without a name in {@code directory} (open with {@code O_TMPFILE}), with
+     * {@code mode} (less the umask); {@code -errno} on failure, see {@link #unnamedUnsupported}. Give it its name
+     * with {@link #linkDescriptor}. The one place secret-run opens unnamed files ({@link UnnamedFile} wraps it).
+     */
+    public static int openUnnamedOrErrno(Path directory, int mode) {
+        return openatOrErrno(Libc.AT_FDCWD, directory, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+    }
+
+    /**
+     * Whether {@link #openUnnamedOrErrno} failed with {@code errno} only because the file system has no unnamed
+     * files ({@code EOPNOTSUPP}; kernels before 3.11 {@code EISDIR}).
+     */
+    public static boolean unnamedUnsupported(int errno) {
+        return errno == EOPNOTSUPP || errno == Errno.EISDIR;
     }
 
     /** openat(dirFd, name, flags, mode); {@code -errno} on failure. */

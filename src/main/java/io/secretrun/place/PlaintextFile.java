@@ -100,10 +100,9 @@ public final class PlaintextFile {
             throws SecretRunException {
         Path absolute = target.toAbsolutePath();
         String subject = absolute.toString();
-        int fd = FileCalls.openatOrErrno(Libc.AT_FDCWD, absolute.getParent(),
-                FileCalls.O_TMPFILE | FileCalls.O_WRONLY | FileCalls.O_CLOEXEC, 0200);
+        int fd = FileCalls.openUnnamedOrErrno(absolute.getParent(), 0200);
         boolean named = false;
-        if (fd == -FileCalls.EOPNOTSUPP || fd == -Errno.EISDIR) {
+        if (fd < 0 && FileCalls.unnamedUnsupported(-fd)) {
             fd = FileCalls.openatOrErrno(Libc.AT_FDCWD, absolute, FileCalls.O_CREAT | FileCalls.O_EXCL
                     | FileCalls.O_WRONLY | FileCalls.O_NOFOLLOW | FileCalls.O_NOCTTY | FileCalls.O_CLOEXEC, 0200);
             named = true;

@@ -6,9 +6,6 @@ import io.secretrun.linux.ErrnoException;
 import io.secretrun.linux.Libc;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,34 +30,7 @@ public sealed interface KeySource {
     record File(Path path, boolean keep) implements KeySource {
         @Override
         public SecretBytes read() throws SecretRunException {
-            if (Files.isSymbolicLink(path)) {
-                throw SecretRunException.noInput("key file " + path + " is a symbolic link; refusing it");
-            }
-            if (!Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)) {
-                throw SecretRunException.noInput(Files.exists(path) ? "key file " + path + " is not a regular file"
-                        : "key file " + path + " does not exist");
-            }
-            SecretBytes key;
-            try (InputStream in = Files.newInputStream(path, LinkOption.NOFOLLOW_LINKS)) {
-                key = readBounded(in, describe());
-            } catch (NoSuchFileException e) {
-                throw SecretRunException.noInput("key file " + path + " does not exist");
-            } catch (IOException e) {
-                throw SecretRunException.noInput("cannot read key file " + path + ": " + reason(e));
-            }
-            if (keep) {
-                LOG.info("secret key read from {}; kept", path);
-            } else {
-                try {
-                    Files.deleteIfExists(path);
-                    LOG.info("secret key read from {}; deleted", path);
-                } catch (IOException e) {
-                    key.close();
-                    throw SecretRunException.cantCreate("cannot delete key file " + path + ": " + reason(e)
-                            + " (use --keep-key-file to keep it)");
-                }
-            }
-            return key;
+            return SecretFile.read(path, keep, "key", "secret key", LOG, in -> readBounded(in, describe()));
         }
 
         @Override
@@ -81,7 +51,7 @@ public sealed interface KeySource {
                 throw SecretRunException.noInput(e.errno() == Errno.EBADF ? "file descriptor " + fd + " is not open"
                         : "cannot read file descriptor " + fd + ": " + Libc.strerror(e.errno()));
             } catch (IOException e) {
-                throw SecretRunException.noInput("cannot read file descriptor " + fd + ": " + reason(e));
+                throw SecretRunException.noInput("cannot read file descriptor " + fd + ": " + SecretFile.reason(e));
             }
         }
 
@@ -105,11 +75,5 @@ public sealed interface KeySource {
             key.close();
             throw e;
         }
-    }
-
-    private static String reason(IOException e) {
-        String message = e.getMessage();
-        return e instanceof java.nio.file.AccessDeniedException ? "permission denied"
-                : message == null ? e.getClass().getSimpleName() : message;
     }
 }

@@ -10,9 +10,6 @@ import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.OptionalInt;
 import org.slf4j.Logger;
@@ -53,37 +50,8 @@ public sealed interface PassphraseSource {
     record File(Path path, boolean keep) implements PassphraseSource {
         @Override
         public SecretBytes read() throws SecretRunException {
-            if (Files.isSymbolicLink(path)) {
-                // a link could make us delete (or read) something the user never meant as a passphrase file
-                throw SecretRunException.noInput("passphrase file " + path + " is a symbolic link; refusing it");
-            }
-            if (!Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)) {
-                throw SecretRunException.noInput(Files.exists(path)
-                        ? "passphrase file " + path + " is not a regular file"
-                        : "passphrase file " + path + " does not exist");
-            }
-            SecretBytes passphrase;
-            try (InputStream in = Files.newInputStream(path, LinkOption.NOFOLLOW_LINKS)) {
-                passphrase = orEmpty(firstLine(in, describe()));
-            } catch (NoSuchFileException e) {
-                throw SecretRunException.noInput("passphrase file " + path + " does not exist");
-            } catch (IOException e) {
-                throw SecretRunException.noInput("cannot read passphrase file " + path + ": " + reason(e));
-            }
-            if (keep) {
-                LOG.info("passphrase read from {}; kept", path);
-            } else {
-                try {
-                    Files.deleteIfExists(path);
-                    LOG.info("passphrase read from {}; deleted", path);
-                } catch (IOException e) {
-                    // fail closed: the user asked for a passphrase that exists once
-                    passphrase.close();
-                    throw SecretRunException.cantCreate("cannot delete passphrase file " + path + ": " + reason(e)
-                            + " (use --keep-passphrase-file to keep it)");
-                }
-            }
-            return passphrase;
+            return SecretFile.read(path, keep, "passphrase", "passphrase", LOG,
+                    in -> orEmpty(firstLine(in, describe())));
         }
 
         @Override
@@ -151,7 +119,7 @@ public sealed interface PassphraseSource {
                 throw SecretRunException.noInput(e.errno() == Errno.EBADF ? "file descriptor " + fd + " is not open"
                         : "cannot read file descriptor " + fd + ": " + Libc.strerror(e.errno()));
             } catch (IOException e) {
-                throw SecretRunException.noInput("cannot read file descriptor " + fd + ": " + reason(e));
+                throw SecretRunException.noInput("cannot read file descriptor " + fd + ": " + SecretFile.reason(e));
             }
         }
 
@@ -273,11 +241,5 @@ public sealed interface PassphraseSource {
     /** An input that ended at once gives an empty passphrase, as with gpg. */
     private static SecretBytes orEmpty(SecretBytes line) {
         return line != null ? line : new SecretBytes(0);
-    }
-
-    private static String reason(IOException e) {
-        String message = e.getMessage();
-        return e instanceof java.nio.file.AccessDeniedException ? "permission denied"
-                : message == null ? e.getClass().getSimpleName() : message;
     }
 }

@@ -9,13 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.secretrun.linux.ProcessCalls;
 import io.secretrun.testing.Ci;
+import io.secretrun.testing.OtherUserInstall;
 import io.secretrun.testing.Storage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -48,6 +48,7 @@ class MultiSecretIT {
     Path memory;
     String passphrase;
     SecretRun secretRun;
+    OtherUserInstall install;
     final List<String> markers = new ArrayList<>();
 
     @BeforeEach
@@ -67,6 +68,15 @@ class MultiSecretIT {
         for (Path d : List.of(dir, memory)) {
             deleteTree(d);
         }
+        if (install != null) {
+            install.close();
+        }
+    }
+
+    /** The jar, jvm.args and AOT cache copied where uid 1000 can reach them (the checkout may be under 0700). */
+    private OtherUserInstall install() {
+        install = install != null ? install : OtherUserInstall.of(SecretRun.jar());
+        return install;
     }
 
     // ---- helpers ----
@@ -98,29 +108,10 @@ class MultiSecretIT {
             chownTree(memory);
             List<String> program = new ArrayList<>(List.of("setpriv", "--reuid", "1000", "--regid", "1000",
                     "--clear-groups"));
-            program.addAll(reachableJavaCommand());
+            program.addAll(install().javaCommand());
             invocation.program(program.toArray(String[]::new));
         }
         return invocation;
-    }
-
-    /** {@link SecretRun#javaCommand} with the jar and its jvm.args copied where every user can read them. */
-    private List<String> reachableJavaCommand() {
-        try {
-            Path jar = SecretRun.jar();
-            Path copy = Files.createDirectories(memory.resolveSibling(memory.getFileName() + "-jar"));
-            Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rwxr-xr-x"));
-            Path jarCopy = Files.copy(jar, copy.resolve("secret-run.jar"), StandardCopyOption.REPLACE_EXISTING);
-            Path args = Files.copy(jar.toAbsolutePath().getParent().resolveSibling("root/usr/share/secret-run/jvm.args"),
-                    copy.resolve("jvm.args"), StandardCopyOption.REPLACE_EXISTING);
-            for (Path p : List.of(jarCopy, args)) {
-                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-r--r--"));
-            }
-            return List.of("env", "--default-signal=INT", SecretRun.javaExecutable().toString(), "@" + args, "-jar",
-                    jarCopy.toString());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     private static void chownTree(Path root) {
@@ -142,10 +133,6 @@ class MultiSecretIT {
             paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-        Path jarDir = root.resolveSibling(root.getFileName() + "-jar");
-        if (Files.exists(jarDir)) {
-            deleteTree(jarDir);
         }
     }
 
