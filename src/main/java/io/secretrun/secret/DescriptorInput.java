@@ -3,6 +3,8 @@ package io.secretrun.secret;
 import io.secretrun.linux.Errno;
 import io.secretrun.linux.ErrnoException;
 import io.secretrun.linux.Libc;
+import io.secretrun.error.SecretRunException;
+import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -48,5 +50,25 @@ final class DescriptorInput extends InputStream {
     public void close() {
         one.fill((byte) 0);
         arena.close();
+    }
+
+    /** Reads what a source takes from an input stream: the first line, or everything. */
+    interface Reader {
+        SecretBytes read(InputStream in) throws IOException, SecretRunException;
+    }
+
+    /**
+     * Reads descriptor {@code fd} with {@code reader}; a descriptor that is not open or cannot be read ends with 66
+     * and one line, whatever the secret read from it (passphrase or key).
+     */
+    static SecretBytes read(int fd, String what, Reader reader) throws SecretRunException {
+        try (InputStream in = new DescriptorInput(fd, what)) {
+            return reader.read(in);
+        } catch (ErrnoException e) {
+            throw SecretRunException.noInput(e.errno() == Errno.EBADF ? "file descriptor " + fd + " is not open"
+                    : "cannot read file descriptor " + fd + ": " + Libc.strerror(e.errno()));
+        } catch (IOException e) {
+            throw SecretRunException.noInput("cannot read file descriptor " + fd + ": " + SecretFile.reason(e));
+        }
     }
 }

@@ -1,9 +1,6 @@
 package io.secretrun.secret;
 
 import io.secretrun.error.SecretRunException;
-import io.secretrun.linux.Errno;
-import io.secretrun.linux.ErrnoException;
-import io.secretrun.linux.Libc;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -43,16 +40,9 @@ public sealed interface KeySource {
     record Descriptor(int fd) implements KeySource {
         @Override
         public SecretBytes read() throws SecretRunException {
-            try (InputStream in = new DescriptorInput(fd, describe())) {
-                SecretBytes key = readBounded(in, describe());
-                LOG.info("secret key read from file descriptor {}", fd);
-                return key;
-            } catch (ErrnoException e) {
-                throw SecretRunException.noInput(e.errno() == Errno.EBADF ? "file descriptor " + fd + " is not open"
-                        : "cannot read file descriptor " + fd + ": " + Libc.strerror(e.errno()));
-            } catch (IOException e) {
-                throw SecretRunException.noInput("cannot read file descriptor " + fd + ": " + SecretFile.reason(e));
-            }
+            SecretBytes key = DescriptorInput.read(fd, describe(), in -> readBounded(in, describe()));
+            LOG.info("secret key read from file descriptor {}", fd);
+            return key;
         }
 
         @Override

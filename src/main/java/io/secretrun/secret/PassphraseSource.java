@@ -2,7 +2,6 @@ package io.secretrun.secret;
 
 import io.secretrun.error.SecretRunException;
 import io.secretrun.linux.ControllingTerminal;
-import io.secretrun.linux.Errno;
 import io.secretrun.linux.ErrnoException;
 import io.secretrun.linux.Libc;
 import java.io.IOException;
@@ -111,16 +110,9 @@ public sealed interface PassphraseSource {
     record Descriptor(int fd) implements PassphraseSource {
         @Override
         public SecretBytes read() throws SecretRunException {
-            try (InputStream in = new DescriptorInput(fd, describe())) {
-                SecretBytes passphrase = orEmpty(firstLine(in, describe()));
-                LOG.info("passphrase read from file descriptor {}", fd);
-                return passphrase;
-            } catch (ErrnoException e) {
-                throw SecretRunException.noInput(e.errno() == Errno.EBADF ? "file descriptor " + fd + " is not open"
-                        : "cannot read file descriptor " + fd + ": " + Libc.strerror(e.errno()));
-            } catch (IOException e) {
-                throw SecretRunException.noInput("cannot read file descriptor " + fd + ": " + SecretFile.reason(e));
-            }
+            SecretBytes passphrase = DescriptorInput.read(fd, describe(), in -> orEmpty(firstLine(in, describe())));
+            LOG.info("passphrase read from file descriptor {}", fd);
+            return passphrase;
         }
 
         @Override
