@@ -19,7 +19,7 @@ JAVA_HOME=$(java25); export JAVA_HOME
 sr=$bench_root/bin/secret-run
 [[ -f $bench_root/target/secret-run.jar ]] || (cd "$bench_root" && ./mvnw -q -B -DskipTests package)
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/secret-run-serve.XXXXXX")
+work=$(mktemp -d "${TMPDIR:-/dev/shm}/secret-run-serve.XXXXXX") # in memory: no tmpfs warning
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 printf 'bench passphrase %s\n' "$RANDOM$RANDOM" > pw
