@@ -5,6 +5,8 @@
 # serve=app FIFO secret and with a serve=once file secret (the default), median of RSS_RUNS launches each.
 #
 #   bench/serve.sh [SIZE [RUNS [RSS_RUNS]]]     defaults 4096 50 5
+#   SERVE_BENCH_PIDNS=1 bench/serve.sh          each launch in a new PID namespace with its own /proc (root; as in a
+#                                               container: the reader scan sees only the launch's processes)
 #
 # The open-to-EOF time includes secret-run's wait for a reader (an O_NONBLOCK open retried every 5 ms, as for
 # serve=once) and, for serve=app, the /proc scan that identifies the reader before the first byte.
@@ -51,12 +53,17 @@ if rss != "-":
             open(rss, "a").write(line.split()[1] + "\n")
 EOF
 
+wrap=()
+if [[ ${SERVE_BENCH_PIDNS:-0} == 1 ]]; then
+    wrap=(unshare --pid --fork --mount-proc)
+fi
+
 launch() {
-    "$sr" --passphrase-file pw --keep-passphrase-file --log-level warn "$@" >/dev/null
+    "${wrap[@]}" "$sr" --passphrase-file pw --keep-passphrase-file --log-level warn "$@" >/dev/null
 }
 
 machine
-echo "secret: $size bytes; reads: $runs; RSS launches: $rss_runs"
+echo "secret: $size bytes; reads: $runs; RSS launches: $rss_runs; own PID namespace: ${SERVE_BENCH_PIDNS:-0}"
 
 # serve=app: one launch, every read served again
 launch --secret in=secret.enc,out=plain,mode=fifo,serve=app -- /usr/bin/python3 reader.py plain "$runs" 0.05 app.us -
