@@ -734,7 +734,7 @@ public final class ReadOnceWatcher implements AutoCloseable {
         if (tampered) {
             try {
                 onTamper.accept(name + (trigger == Trigger.LINKED ? " got a second hard link"
-                        : " was moved away") + " before it was read");
+                        : " was moved away") + (mode.untilExit() ? " while the app ran" : " before it was read"));
             } catch (RuntimeException e) {
                 LOG.error("acting on the tampering with {} failed: {}", name, e.toString());
             }
