@@ -243,15 +243,30 @@ public final class WatchThread {
                     continue;
                 }
                 try {
-                    RecreatedFileWatch watch = RecreatedFileWatch.arm(inotify, entry.getValue());
+                    RecreatedFileWatch watch = arm(entry.getValue());
                     recreated.add(watch);
                     watch.alreadyThere().ifPresent(warnings::add);
-                } catch (ErrnoException | RuntimeException e) {
+                } catch (IOException | RuntimeException e) {
                     LOG.debug("not watching {} for a file written back: {}", entry.getValue(), e.toString());
                 }
             }
         }
         warnings.forEach(LOG::warn);
+    }
+
+    /**
+     * The watch of {@code out}'s directory; through its real path when the directory's path has a symbolic link
+     * in last place (the watch does not follow one, and the deletion followed it).
+     */
+    private RecreatedFileWatch arm(Path out) throws IOException {
+        try {
+            return RecreatedFileWatch.arm(inotify, out);
+        } catch (ErrnoException e) {
+            if (e.errno() != Errno.ENOTDIR) {
+                throw e;
+            }
+            return RecreatedFileWatch.arm(inotify, out.getParent().toRealPath().resolve(out.getFileName()));
+        }
     }
 
     /** In the thread: the WARN lines of the written-back files an event batch shows; drops lost watches. */

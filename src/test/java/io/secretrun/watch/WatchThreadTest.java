@@ -110,6 +110,25 @@ class WatchThreadTest {
         assertTrue(Files.exists(secret));
     }
 
+    /** The path the app opens may go through a symbolic link to its directory (/config -> /data/config). */
+    @Test
+    void aDirectoryReachedThroughASymbolicLinkIsWatchedToo() throws Exception {
+        Path real = Files.createDirectory(dir.resolve("real"));
+        Path link = Files.createSymbolicLink(dir.resolve("config"), real);
+        Path secret = Files.writeString(link.resolve("redis.conf"), "requirepass x\n");
+        WatchThread thread = WatchThread.open();
+        ReadOnceWatcher w = arm(thread, secret, DeleteOn.OPEN, Duration.ZERO);
+        thread.start();
+        sh("cat config/redis.conf > /dev/null");
+        assertEquals(Reason.OPENED, w.await(WAIT).reason());
+        sh("printf 'requirepass x\\n' > real/redis.conf");
+        awaitWarnings(1);
+        assertEquals(1, warnings().size(), logs.list.toString());
+        assertTrue(warnings().getFirst().contains("redis.conf"), warnings().getFirst());
+        w.deleteNow(Reason.CHILD_EXITED);
+        assertFalse(thread.thread().isAlive());
+    }
+
     /** Deleted at the app's exit (or kept until it, delete-on=exit): nothing is watched afterwards. */
     @Test
     void aDeletionAtTheExitWatchesNothing() throws Exception {
