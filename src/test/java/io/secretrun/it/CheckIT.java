@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
  * target/), see Storage.
  */
 class CheckIT {
-    static final List<String> NAMES = List.of("pid1", "dumpable", "core-limit", "plaintext-storage", "delete-on", "edit-leftovers", "yama",
+    static final List<String> NAMES = List.of("pid1", "dumpable", "core-limit", "plaintext-storage", "delete-on",
+            "edit-leftovers", "yama",
             "cap-sys-ptrace", "core-pattern", "user");
 
     Path disk;
