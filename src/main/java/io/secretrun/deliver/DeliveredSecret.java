@@ -158,11 +158,16 @@ public final class DeliveredSecret {
             placed = true;
         }
         if (placement.linked()) {
-            LOG.info("wrote {} (mode {}{}, deleted on first {}), linked from {}", placement.file(), spec.permText(),
-                    ownerText(), spec.deleteOn(), placement.target());
+            LOG.info("wrote {} (mode {}{}, {}), linked from {}", placement.file(), spec.permText(),
+                    ownerText(), spec.deleteOn().effect(), placement.target());
         } else {
-            LOG.info("wrote {} (mode {}{}, deleted on first {})", spec.plaintext(), spec.permText(), ownerText(),
-                    spec.deleteOn());
+            LOG.info("wrote {} (mode {}{}, {})", spec.plaintext(), spec.permText(), ownerText(),
+                    spec.deleteOn().effect());
+        }
+        if (spec.deleteOn().untilExit()) {
+            LOG.warn("{} stays readable until the app exits (delete-on=exit), not deleted on its first read: the "
+                    + "weakest mode, for apps that read it again per request; anything that can read that path "
+                    + "meanwhile reads the plaintext", spec.plaintext());
         }
     }
 
@@ -216,6 +221,7 @@ public final class DeliveredSecret {
             watcher = ReadOnceWatcher.arm(watchThread, placement.file(), spec.plaintext().getFileName().toString(),
                     written.procPath(), new long[] {written.dev(), written.ino()}, links, spec.deleteOn(),
                     readTimeout, placement::removeLink, tampered);
+            watchThread.reportRecreated(watcher, spec.plaintext()); // a file the app writes back there: a WARN
         } catch (IOException e) {
             written.destroy();
             remove(Reason.FAILED);
