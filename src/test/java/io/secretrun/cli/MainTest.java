@@ -159,7 +159,7 @@ class MainTest {
     void decryptDefaults() throws Exception {
         DecryptCommand decrypt = parse(DecryptCommand.class, "decrypt");
 
-        assertEquals(Path.of("/config/secrets.yaml.enc"), decrypt.encrypted);
+        assertEquals(Path.of("/config/secrets.yaml.enc"), decrypt.encrypted.path);
         assertEquals(null, decrypt.output, "derived from the encrypted path");
         assertEquals(16L * 1024 * 1024, decrypt.maxSize.bytes);
     }
