@@ -346,6 +346,8 @@ class ServeAppIT {
             String stderr = result.stderr();
             assertEquals(3, count(stderr, "placed " + file + " again for the reload"), stderr);
             assertLine(stderr, "INFO", file + " (serve=app) placed 4 times; memory wiped");
+            assertFalse(stderr.contains("a file appeared at " + file), "our own re-placement is no written-back file: "
+                    + stderr);
         }
         assertArrayEquals(plaintext, read(dir.resolve("read.0")));
         assertArrayEquals(once, read(dir.resolve("once.0")));
