@@ -114,4 +114,15 @@ final class Converters {
             return amount * unit;
         }
     }
+
+    /** {@code --reload-signal}: HUP, USR1 or USR2, with or without SIG, any case; the signal's number. */
+    static final class ReloadSignalConverter implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            String name = value.trim().toUpperCase(Locale.ROOT);
+            name = name.startsWith("SIG") ? name.substring(3) : name;
+            return io.secretrun.process.SignalRelay.reloadSignal(name).orElseThrow(() -> new TypeConversionException(
+                    "'" + value + "' is not a reload signal (HUP, USR1 or USR2)"));
+        }
+    }
 }

@@ -6,6 +6,7 @@ import io.secretrun.launch.Launch;
 import io.secretrun.launch.LaunchOptions;
 import io.secretrun.deliver.OnTamper;
 import io.secretrun.deliver.SecretSpec;
+import io.secretrun.deliver.Serve;
 import io.secretrun.process.TargetUser;
 import java.util.ArrayList;
 import picocli.CommandLine.Model.CommandSpec;
@@ -81,7 +82,8 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--secret", paramLabel = "SPEC", defaultValue = "${env:SECRET_RUN_SECRETS}",
             description = {"One more secret, repeatable: comma-separated key=value, keys in=FILE (required), "
                     + "out=FILE (default: in without .enc, .gpg, .pgp or .asc), mode=file|fifo, "
-                    + "delete-on=open|read|close, owner=USER[:GROUP], perm=OCTAL, plaintext-dir=DIR; a key not given "
+                    + "delete-on=open|read|close, owner=USER[:GROUP], perm=OCTAL, plaintext-dir=DIR, serve=once|app; a "
+                    + "key not given "
                     + "takes the launch-wide option's value. With --secret, -i/-o have no defaults: an explicit -i is "
                     + "one more secret.", "Env: SECRET_RUN_SECRETS (entries separated by ';' or newlines)."})
     List<String> secretSpecs;
@@ -109,6 +111,19 @@ public final class Main implements Callable<Integer> {
                     + "content once to its first reader, for apps that read it once from start to end "
                     + "(default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_MODE."})
     PlaintextMode mode;
+
+    @Option(names = "--serve", paramLabel = "HOW", defaultValue = "${env:SECRET_RUN_SERVE:-once}",
+            description = {"once: the plaintext goes on its first read; app: the app may read it again while it runs "
+                    + "(a FIFO is served again to the app's own processes only, a file is placed again on "
+                    + "--reload-signal); per secret: serve= (default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_SERVE."})
+    Serve serve;
+
+    @Option(names = "--reload-signal", paramLabel = "SIG",
+            defaultValue = "${env:SECRET_RUN_RELOAD_SIGNAL:-HUP}", converter = Converters.ReloadSignalConverter.class,
+            description = {"The signal (HUP, USR1 or USR2) that, once the app runs, places every serve=app file "
+                    + "secret again before it is relayed to the app (default: ${DEFAULT-VALUE}).",
+                    "Env: SECRET_RUN_RELOAD_SIGNAL."})
+    int reloadSignal;
 
     @Option(names = "--plaintext-dir", paramLabel = "DIR", defaultValue = "${env:SECRET_RUN_PLAINTEXT_DIR}",
             description = {"Write the plaintext into DIR (an in-memory directory) under a unique name and make the "
@@ -170,7 +185,7 @@ public final class Main implements Callable<Integer> {
         }
         LaunchOptions options = new LaunchOptions(secrets(linked), keys.credentials(passphrase.source()),
                 passphrase.hiddenVariables(), readTimeout, maxSize.bytes, command, supervision.supervision(),
-                requireTmpfs, onTamper);
+                requireTmpfs, onTamper, reloadSignal);
         return new Launch(options).run();
     }
 
@@ -186,7 +201,7 @@ public final class Main implements Callable<Integer> {
                 ? Optional.of(TargetUser.resolve(supervision.supervision().user().get())) : Optional.empty();
         SecretSpecs.Defaults defaults = new SecretSpecs.Defaults(mode, deleteOn, owner, "--plaintext-owner",
                 SecretSpecs.perm(plaintextPerm, "--plaintext-perm"), linked ? Optional.of(plaintextDir)
-                : Optional.empty(), user, true);
+                : Optional.empty(), user, true, serve);
         List<SecretSpecs.Entry> entries = new ArrayList<>();
         CommandLine.ParseResult parsed = commandSpec.commandLine().getParseResult();
         if (parsed != null && parsed.hasMatchedOption("--secret")) {

@@ -2,6 +2,7 @@ package io.secretrun.cli;
 
 import io.secretrun.deliver.PlaintextMode;
 import io.secretrun.deliver.SecretSpec;
+import io.secretrun.deliver.Serve;
 import io.secretrun.error.SecretRunException;
 import io.secretrun.linux.ProcessCalls;
 import io.secretrun.process.TargetUser;
@@ -23,7 +24,8 @@ import java.util.regex.Pattern;
  * mistake is a usage error (64) with one line naming the entry.
  */
 final class SecretSpecs {
-    static final Set<String> KEYS = Set.of("in", "out", "mode", "delete-on", "owner", "perm", "plaintext-dir");
+    static final Set<String> KEYS = Set.of("in", "out", "mode", "delete-on", "owner", "perm", "plaintext-dir",
+            "serve");
     private static final Pattern OCTAL = Pattern.compile("0?[0-7]{3}");
     /** SECRET_RUN_SECRETS separates entries with ';' or newlines. */
     private static final Pattern ENTRY_SEPARATOR = Pattern.compile("[;\\r\\n]+");
@@ -33,7 +35,12 @@ final class SecretSpecs {
 
     /** The launch-wide values, taken by every key a SPEC does not give. */
     record Defaults(PlaintextMode mode, DeleteOn deleteOn, Optional<String> owner, String ownerOption, int perm,
-            Optional<Path> plaintextDir, Optional<TargetUser> user, boolean resolveOwners) {
+            Optional<Path> plaintextDir, Optional<TargetUser> user, boolean resolveOwners, Serve serve) {
+        Defaults(PlaintextMode mode, DeleteOn deleteOn, Optional<String> owner, String ownerOption, int perm,
+                Optional<Path> plaintextDir, Optional<TargetUser> user, boolean resolveOwners) {
+            this(mode, deleteOn, owner, ownerOption, perm, plaintextDir, user, resolveOwners, Serve.ONCE);
+        }
+
         /** For {@code check}, which looks at places only: owners are not resolved. */
         static Defaults forPlaces(Optional<Path> plaintextDir) {
             return new Defaults(PlaintextMode.FILE, DeleteOn.OPEN, Optional.empty(), "", 0600, plaintextDir,
@@ -125,7 +132,15 @@ final class SecretSpecs {
             // the launch-wide --plaintext-dir is for files; a secret that asks for a FIFO is not one
             plaintextDir = mode == PlaintextMode.FIFO ? Optional.empty() : defaults.plaintextDir();
         }
-        return new SecretSpec(entry.label(), in, out, mode, deleteOn, owner, perm, plaintextDir);
+        Serve serve = defaults.serve();
+        if (values.containsKey("serve")) {
+            serve = switch (values.get("serve").toLowerCase(Locale.ROOT)) {
+                case "once" -> Serve.ONCE;
+                case "app" -> Serve.APP;
+                default -> throw usage(entry, "serve=" + values.get("serve") + ": expected once or app");
+            };
+        }
+        return new SecretSpec(entry.label(), in, out, mode, deleteOn, owner, perm, plaintextDir, serve);
     }
 
     /** The secret of {@code -i}/{@code -o}: every other value launch-wide. */
@@ -134,7 +149,7 @@ final class SecretSpecs {
                 ? Optional.of(owner(defaults.owner().get(), defaults.ownerOption()))
                 : defaults.user().map(u -> new SecretSpec.Owner(u.spec(), u.uid(), u.gid()));
         return new SecretSpec("-i " + in, in, out, defaults.mode(), defaults.deleteOn(), owner, defaults.perm(),
-                defaults.mode() == PlaintextMode.FIFO ? Optional.empty() : defaults.plaintextDir());
+                defaults.mode() == PlaintextMode.FIFO ? Optional.empty() : defaults.plaintextDir(), defaults.serve());
     }
 
     /** Refuses two secrets with the same plaintext path, naming the second entry. */
@@ -191,7 +206,7 @@ final class SecretSpecs {
     }
 
     private static String keyList() {
-        return "in, out, mode, delete-on, owner, perm, plaintext-dir";
+        return "in, out, mode, delete-on, owner, perm, plaintext-dir, serve";
     }
 
     private static SecretRunException usage(Entry entry, String what) {

@@ -2,12 +2,15 @@ package io.secretrun.deliver;
 
 import io.secretrun.error.ExitCode;
 import io.secretrun.error.SecretRunException;
+import io.secretrun.linux.ErrnoException;
+import io.secretrun.linux.SecretMemory;
 import io.secretrun.openpgp.DecryptionKeys;
 import io.secretrun.openpgp.MessageDecryptor;
 import io.secretrun.place.Placement;
 import io.secretrun.place.PlaintextFile;
 import io.secretrun.place.WrittenFile;
 import io.secretrun.secret.SecretBytes;
+import io.secretrun.watch.AppFifoServer;
 import io.secretrun.watch.FifoServer;
 import io.secretrun.watch.ReadOnceWatcher;
 import io.secretrun.watch.ReadOnceWatcher.Reason;
@@ -18,6 +21,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +54,12 @@ public final class DeliveredSecret {
     private boolean placed;
     private ReadOnceWatcher watcher;
     private FifoServer fifo;
+    /** serve=app: the only copy of the plaintext from decryption to the app's exit. */
+    private SecretMemory memory;
+    private AppFifoServer appFifo;
+    /** serve=app files: what a re-placement's watcher reports a tampering to, and how often it was placed. */
+    private Consumer<String> tampered = message -> { };
+    private int placements;
 
     public DeliveredSecret(SecretSpec spec, Duration readTimeout) {
         this.spec = spec;
@@ -68,6 +78,16 @@ public final class DeliveredSecret {
 
     public boolean fifo() {
         return spec.mode() == PlaintextMode.FIFO;
+    }
+
+    /** {@code serve=app}: the app may read it again while it runs. */
+    public boolean servesApp() {
+        return spec.serve() == Serve.APP;
+    }
+
+    /** Why this secret's memory is not locked in RAM (serve=app only), for the launch's one WARN. */
+    public Optional<String> lockWarning() {
+        return memory == null ? Optional.empty() : memory.lockWarning();
     }
 
     /** The file holding the bytes, for checks made before decrypting. */
@@ -132,12 +152,34 @@ public final class DeliveredSecret {
             message = null;
         }
         LOG.info("decrypted {} ({} bytes, integrity verified)", spec.encrypted().getFileName(), plaintext.length());
+        if (servesApp()) {
+            SecretBytes decrypted = plaintext;
+            plaintext = null;
+            memory = intoMemory(decrypted, spec.plaintext());
+        }
+    }
+
+    /**
+     * serve=app: copies the verified plaintext into its own mapping and wipes {@code decrypted} at once, whatever
+     * happens; from here on the mapping is the only copy.
+     */
+    static SecretMemory intoMemory(SecretBytes decrypted, Path target) throws SecretRunException {
+        try (decrypted) {
+            return SecretMemory.copyOf(decrypted);
+        } catch (ErrnoException e) {
+            throw SecretRunException.cantCreate("cannot keep the plaintext of " + target + " in memory for the app "
+                    + "(serve=app): " + e.getMessage());
+        }
     }
 
     // ---- 3. place ----
 
     /** Removes our own leftover (the new plaintext is verified and ready), then writes the plaintext. */
     public void place() throws SecretRunException {
+        if (servesApp()) {
+            placeFromMemory();
+            return;
+        }
         try (SecretBytes content = plaintext) {
             plaintext = null;
             int uid = spec.owner().map(SecretSpec.Owner::uid).orElse(-1);
@@ -166,6 +208,29 @@ public final class DeliveredSecret {
         }
     }
 
+    /** serve=app: the FIFO that serves the app's processes, or the first placement of the file, from the mapping. */
+    private void placeFromMemory() throws SecretRunException {
+        int uid = spec.owner().map(SecretSpec.Owner::uid).orElse(-1);
+        int gid = spec.owner().map(SecretSpec.Owner::gid).orElse(-1);
+        if (fifo()) {
+            if (leftover) {
+                FifoServer.removeLeftover(spec.plaintext());
+            }
+            appFifo = AppFifoServer.create(spec.plaintext(), memory, spec.perm(), uid, gid);
+            LOG.info("made FIFO {} (mode {}{}, serves the app's processes while it runs)", spec.plaintext(),
+                    spec.permText(), ownerText());
+            return;
+        }
+        if (leftover) {
+            placement.removeLeftovers();
+        }
+        written = placement.write(memory, spec.perm(), uid, gid);
+        placed = true;
+        placements = 1;
+        LOG.info("wrote {} (mode {}{}, deleted on first {}, placed again on the reload signal)", spec.plaintext(),
+                spec.permText(), ownerText(), spec.deleteOn());
+    }
+
     private String ownerText() {
         return spec.owner().map(o -> ", owner " + o.spec()).orElse("");
     }
@@ -189,6 +254,11 @@ public final class DeliveredSecret {
             fifo.start();
             return;
         }
+        if (appFifo != null) {
+            appFifo.start();
+            return;
+        }
+        this.tampered = tampered;
         int links = 1;
         switch (written.check()) {
             case OK -> { }
@@ -231,6 +301,59 @@ public final class DeliveredSecret {
         }
     }
 
+    // ---- reload (serve=app files) ----
+
+    /**
+     * The reload signal, while the app runs: a serve=app file that was read (and deleted) is placed again from the
+     * mapping with the same rules (exclusive unnamed create, mark, owner, mode) and armed again on a watch thread of
+     * its own; one not read since its last placement is left as it is. A failure is a WARN: the app's reload then
+     * fails as it would without us. Nothing for FIFOs (served on every open) and serve=once secrets.
+     */
+    public void reload() {
+        if (!servesApp() || fifo() || memory == null || memory.isClosed()) {
+            return;
+        }
+        if (watcher != null && !watcher.isDecided()) {
+            LOG.info("{} not read since it was placed; left as it is for the reload", spec.plaintext());
+            return;
+        }
+        int uid = spec.owner().map(SecretSpec.Owner::uid).orElse(-1);
+        int gid = spec.owner().map(SecretSpec.Owner::gid).orElse(-1);
+        WrittenFile again = null;
+        try {
+            again = placement.write(memory, spec.perm(), uid, gid);
+            if (again.check() != WrittenFile.Check.OK) {
+                throw new IOException("it was replaced or linked before it was watched");
+            }
+            again.seal();
+            // the launch's watch thread takes no watches once it runs: this placement gets a thread of its own,
+            // which ends with its decision
+            watcher = ReadOnceWatcher.arm(placement.file(), spec.plaintext().getFileName().toString(),
+                    again.procPath(), new long[] {again.dev(), again.ino()}, 1, spec.deleteOn(), readTimeout,
+                    placement::removeLink, tampered);
+            placements++;
+            LOG.info("placed {} again for the reload [placement {}] (mode {}{}, deleted on first {})",
+                    spec.plaintext(), placements, spec.permText(), ownerText(), spec.deleteOn());
+        } catch (SecretRunException e) {
+            LOG.warn("could not place {} again for the reload: {}", spec.plaintext(), e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            if (again == null) {
+                LOG.warn("could not place {} again for the reload: {}", spec.plaintext(), e.toString());
+                return;
+            }
+            again.destroy();
+            if (again.check() != WrittenFile.Check.REPLACED) {
+                PlaintextFile.removeQuietly(placement.file());
+            }
+            placement.removeLink();
+            LOG.warn("could not place {} again for the reload: {}", spec.plaintext(), e.getMessage());
+        } finally {
+            if (again != null) {
+                again.close();
+            }
+        }
+    }
+
     // ---- 5. remove ----
 
     /**
@@ -238,11 +361,17 @@ public final class DeliveredSecret {
      * they run, directly before that. Idempotent; also wipes what is held in memory.
      */
     public void remove(Reason reason) {
+        if (appFifo != null) {
+            appFifo.deleteNow(reason); // before the wipe: its thread writes from the memory
+        }
+        boolean report = memory != null && !memory.isClosed() && !fifo() && placements > 0;
         wipe();
         if (watcher != null) {
             watcher.deleteNow(reason);
         } else if (fifo != null) {
             fifo.deleteNow(reason);
+        } else if (appFifo != null) {
+            // reported above
         } else if (placed) {
             placed = false;
             if (written != null && written.check() != WrittenFile.Check.REPLACED) {
@@ -253,10 +382,17 @@ public final class DeliveredSecret {
                 written.close();
             }
         }
+        if (report) {
+            LOG.info("{} (serve=app) placed {} time{}; memory wiped", spec.plaintext(), placements,
+                    placements == 1 ? "" : "s");
+        }
     }
 
-    /** Drops the encrypted and decrypted bytes held in memory. */
+    /** Drops the encrypted and decrypted bytes held in memory, and a serve=app secret's mapping. */
     public void wipe() {
+        if (memory != null) {
+            memory.close();
+        }
         if (message != null) {
             Arrays.fill(message, (byte) 0);
             message = null;

@@ -15,9 +15,16 @@ import java.util.Optional;
  * @param owner        who owns the plaintext; empty: whoever secret-run runs as
  * @param perm         the plaintext's mode bits, e.g. 0600
  * @param plaintextDir where the bytes go when {@code plaintext} is to be a link to them (file mode only)
+ * @param serve        read once, or again while the app runs ({@code serve=app})
  */
 public record SecretSpec(String entry, Path encrypted, Path plaintext, PlaintextMode mode, DeleteOn deleteOn,
-        Optional<Owner> owner, int perm, Optional<Path> plaintextDir) {
+        Optional<Owner> owner, int perm, Optional<Path> plaintextDir, Serve serve) {
+
+    /** A read-once secret ({@code serve=once}). */
+    public SecretSpec(String entry, Path encrypted, Path plaintext, PlaintextMode mode, DeleteOn deleteOn,
+            Optional<Owner> owner, int perm, Optional<Path> plaintextDir) {
+        this(entry, encrypted, plaintext, mode, deleteOn, owner, perm, plaintextDir, Serve.ONCE);
+    }
 
     /** An owner resolved to ids ({@code USER[:GROUP]}, as {@code --user}). */
     public record Owner(String spec, int uid, int gid) {
@@ -31,6 +38,7 @@ public record SecretSpec(String entry, Path encrypted, Path plaintext, Plaintext
         Objects.requireNonNull(deleteOn);
         Objects.requireNonNull(owner);
         Objects.requireNonNull(plaintextDir);
+        Objects.requireNonNull(serve);
         if (mode == PlaintextMode.FIFO && plaintextDir.isPresent()) {
             throw new IllegalArgumentException("--plaintext-dir applies to --mode file only");
         }

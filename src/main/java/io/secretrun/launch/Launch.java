@@ -110,6 +110,9 @@ public final class Launch {
                 decryption.await();
                 handedOver = true;
                 StartupTimer.mark("decrypt");
+                // serve=app secrets' mappings: all fail to lock for the same reason, so one WARN per launch
+                secrets.stream().map(DeliveredSecret::lockWarning).flatMap(java.util.Optional::stream).findFirst()
+                        .ifPresent(LOG::warn);
                 synchronized (lock) {
                     for (DeliveredSecret secret : secrets) {
                         secret.place();
@@ -268,10 +271,13 @@ public final class Launch {
 
     /**
      * A caught signal. Before the child exists, TERM/INT/HUP end the launch (128+N) after removing any plaintext;
-     * once it runs, every relayed signal is forwarded, and a stopping one removes the plaintext first.
+     * once it runs, every relayed signal is forwarded, and a stopping one removes the plaintext first. The reload
+     * signal (--reload-signal, HUP by default), once the app runs and when a secret is serve=app, is a reload, not
+     * a stop: every serve=app file is placed again first (serve=once secrets keep the signal's usual handling).
      */
     private void onSignal(int signal) {
         boolean stopping = SignalRelay.isStopping(signal);
+        boolean reload = signal == options.reloadSignal() && secrets.stream().anyMatch(DeliveredSecret::servesApp);
         Child target;
         synchronized (lock) {
             target = child;
@@ -285,7 +291,18 @@ public final class Launch {
                 Runtime.getRuntime().halt(128 + signal);
             }
         }
-        if (stopping) {
+        if (reload) {
+            LOG.info("{}: placing the serve=app secrets again, then relaying it to the app", SignalRelay.name(signal));
+            synchronized (lock) {
+                for (DeliveredSecret secret : secrets) {
+                    if (secret.servesApp()) {
+                        secret.reload();
+                    } else if (stopping) {
+                        secret.remove(Reason.STOPPED);
+                    }
+                }
+            }
+        } else if (stopping) {
             removePlaintext(Reason.STOPPED);
         }
         target.signal(signal);

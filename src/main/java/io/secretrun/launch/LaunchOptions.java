@@ -21,6 +21,8 @@ import java.util.Set;
  * @param supervision     PID 1 duties: signal group, kill grace, exit code remapping, user switch
  * @param requireTmpfs    refuse (73) when a plaintext's storage is not tmpfs or ramfs
  * @param onTamper        what a second hard link to (or a move of) a plaintext makes the launch do
+ * @param reloadSignal    the signal that, once the app runs, places every {@code serve=app} file again before it is
+ *                        relayed
  */
 public record LaunchOptions(
         List<SecretSpec> secrets,
@@ -31,7 +33,16 @@ public record LaunchOptions(
         List<String> command,
         Supervision supervision,
         boolean requireTmpfs,
-        OnTamper onTamper) {
+        OnTamper onTamper,
+        int reloadSignal) {
+
+    /** With SIGHUP as the reload signal. */
+    public LaunchOptions(List<SecretSpec> secrets, Credentials credentials, Set<String> hiddenVariables,
+            Duration readTimeout, long maxPlaintextBytes, List<String> command, Supervision supervision,
+            boolean requireTmpfs, OnTamper onTamper) {
+        this(secrets, credentials, hiddenVariables, readTimeout, maxPlaintextBytes, command, supervision, requireTmpfs,
+                onTamper, 1);
+    }
 
     public LaunchOptions {
         secrets = List.copyOf(secrets);

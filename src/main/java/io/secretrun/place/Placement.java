@@ -1,6 +1,7 @@
 package io.secretrun.place;
 
 import io.secretrun.error.SecretRunException;
+import io.secretrun.linux.SecretMemory;
 import io.secretrun.secret.SecretBytes;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -158,7 +159,15 @@ public final class Placement {
      * @return the file, still open (its identity)
      */
     public WrittenFile write(SecretBytes plaintext, int perm, int uid, int gid) throws SecretRunException {
-        WrittenFile written = PlaintextFile.create(file, plaintext, perm, uid, gid);
+        return link(PlaintextFile.create(file, plaintext, perm, uid, gid));
+    }
+
+    /** {@link #write(SecretBytes, int, int, int)} from a {@code serve=app} secret's mapping. */
+    public WrittenFile write(SecretMemory plaintext, int perm, int uid, int gid) throws SecretRunException {
+        return link(PlaintextFile.create(file, plaintext, perm, uid, gid));
+    }
+
+    private WrittenFile link(WrittenFile written) throws SecretRunException {
         if (!linked()) {
             return written;
         }

@@ -5,6 +5,7 @@ import io.secretrun.linux.Errno;
 import io.secretrun.linux.ErrnoException;
 import io.secretrun.linux.FileCalls;
 import io.secretrun.linux.Libc;
+import io.secretrun.linux.SecretMemory;
 import io.secretrun.secret.SecretBytes;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -98,6 +99,25 @@ public final class PlaintextFile {
      */
     public static WrittenFile create(Path target, SecretBytes plaintext, int perm, int uid, int gid)
             throws SecretRunException {
+        return create(target, (fd, subject) -> writeAll(fd, plaintext, subject), perm, uid, gid);
+    }
+
+    /**
+     * {@link #create(Path, SecretBytes, int, int, int)} with the content written straight from {@code plaintext}'s
+     * mapping ({@code serve=app}: no Java array ever holds it).
+     */
+    public static WrittenFile create(Path target, SecretMemory plaintext, int perm, int uid, int gid)
+            throws SecretRunException {
+        return create(target, (fd, subject) -> plaintext.writeAll(fd), perm, uid, gid);
+    }
+
+    /** Writes the whole content to a descriptor. */
+    private interface Content {
+        void writeTo(int fd, String subject) throws ErrnoException;
+    }
+
+    private static WrittenFile create(Path target, Content plaintext, int perm, int uid, int gid)
+            throws SecretRunException {
         Path absolute = target.toAbsolutePath();
         String subject = absolute.toString();
         int fd = FileCalls.openUnnamedOrErrno(absolute.getParent(), 0200);
@@ -120,7 +140,7 @@ public final class PlaintextFile {
             if (uid != -1) {
                 FileCalls.fchown(fd, uid, gid, subject);
             }
-            writeAll(fd, plaintext, subject);
+            plaintext.writeTo(fd, subject);
             FileCalls.fsync(fd, subject);
             if (!named) {
                 FileCalls.linkDescriptor(fd, absolute);

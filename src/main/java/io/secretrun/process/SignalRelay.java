@@ -38,7 +38,15 @@ public final class SignalRelay {
             "KILL", "USR1", "SEGV", "USR2", "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN",
             "TTOU", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS");
 
+    /** Signals {@code --reload-signal} may name: relayed ones an app reloads on. */
+    public static final List<String> RELOAD = List.of("HUP", "USR1", "USR2");
+
     private SignalRelay() {
+    }
+
+    /** The number of reload signal {@code name} (without SIG), if it is one. */
+    public static java.util.Optional<Integer> reloadSignal(String name) {
+        return RELOAD.contains(name) ? java.util.Optional.of(new Signal(name).getNumber()) : java.util.Optional.empty();
     }
 
     /** Installs handlers for every relayed signal; the listener gets the signal number. */

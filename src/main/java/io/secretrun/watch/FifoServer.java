@@ -128,6 +128,12 @@ public final class FifoServer {
     public static FifoServer create(Path target, SecretBytes plaintext, Duration readTimeout, int perm, int uid,
             int gid) throws SecretRunException {
         Path path = target.toAbsolutePath();
+        return new FifoServer(path, plaintext, readTimeout, make(target, perm, uid, gid));
+    }
+
+    /** Makes the FIFO as {@link #create} says; its {device, inode}. Nothing is left on failure. */
+    static long[] make(Path target, int perm, int uid, int gid) throws SecretRunException {
+        Path path = target.toAbsolutePath();
         try {
             Libc.mkfifo(path, 0400);
         } catch (ErrnoException e) {
@@ -154,7 +160,7 @@ public final class FifoServer {
                     || modeDevIno[2] != st[2]) {
                 throw new IOException("it was replaced meanwhile");
             }
-            return new FifoServer(path, plaintext, readTimeout, new long[] {st[1], st[2]});
+            return new long[] {st[1], st[2]};
         } catch (IOException | RuntimeException e) {
             removeQuietly(path);
             throw SecretRunException.cantCreate("cannot create FIFO " + target + ": " + e.getMessage());
@@ -318,7 +324,7 @@ public final class FifoServer {
     }
 
     /** {mode, dev, ino} of {@code path} (not following a symlink), as statx(2) reports them; null if absent. */
-    private static long[] statx(Path path) throws IOException {
+    static long[] statx(Path path) throws IOException {
         try (Arena local = Arena.ofConfined()) {
             MemorySegment buf = Libc.statxBuffer(local);
             int err = Libc.statxOrErrno(Libc.AT_FDCWD, Libc.cPath(local, path), Libc.AT_SYMLINK_NOFOLLOW,
@@ -340,7 +346,7 @@ public final class FifoServer {
         }
     }
 
-    private static void removeQuietly(Path path) {
+    static void removeQuietly(Path path) {
         PlaintextFile.removeQuietly(path);
     }
 

@@ -508,7 +508,7 @@ public final class ReadOnceWatcher implements AutoCloseable {
         return wd;
     }
 
-    boolean isDecided() {
+    public boolean isDecided() {
         return decided.get();
     }
 
