@@ -272,11 +272,13 @@ public final class AppFifoServer {
     }
 
     /**
-     * Processes whose descriptors we may not see and that could have opened a FIFO of mode 0600-ish: those of its
-     * owner's uid (a 0600 FIFO is closed to other non-root users; root is out of our reach anyway, see the README).
+     * Processes whose descriptors we may not see and that could have opened the FIFO: those of its owner's uid (a
+     * 0600 FIFO is closed to other non-root users; root is out of our reach anyway, see the README) outside the
+     * app's tree (a non-dumpable process of the app is the app's: its parent chain is still readable).
      */
     private List<Holder> relevantUnreadable(FileHolders.Scan scan) {
-        return scan.unreadable().stream().filter(h -> h.pid() != self && h.uid() == ownerUid).toList();
+        return scan.unreadable().stream().filter(h -> h.pid() != self && h.uid() == ownerUid
+                && !ProcessTree.descends(h.pid(), self)).toList();
     }
 
     /** Writes the content; the bytes written, or -1 when told to stop. */

@@ -54,6 +54,23 @@ class MainTest {
         assertEquals(64, Main.execute("--max-size", "12XB", "true"));
         assertEquals(64, Main.execute("--log-format", "xml", "true"));
         assertEquals(64, Main.execute("-i", "/nonexistent/s.enc", "--passphrase-file", "/nonexistent/pw"));
+        assertEquals(64, Main.execute("--serve", "always", "true"));
+        assertEquals(64, Main.execute("--reload-signal", "TERM", "true"), "a stop signal is no reload");
+        assertEquals(64, Main.execute("--reload-signal", "KILL", "true"));
+        assertEquals(64, Main.execute("--reload-signal", "", "true"));
+    }
+
+    @Test
+    void serveAndReloadSignalDefaultsAndSpellings() {
+        Main main = parse(Main.class, "app");
+        assertEquals(io.secretrun.deliver.Serve.ONCE, main.serve, "today's behaviour unless asked");
+        assertEquals(1, main.reloadSignal, "SIGHUP");
+        assertEquals(io.secretrun.deliver.Serve.APP, parse(Main.class, "--serve", "app", "x").serve);
+        assertEquals(io.secretrun.deliver.Serve.APP, parse(Main.class, "--serve", "APP", "x").serve);
+        assertEquals(10, parse(Main.class, "--reload-signal", "USR1", "x").reloadSignal);
+        assertEquals(10, parse(Main.class, "--reload-signal", "sigusr1", "x").reloadSignal);
+        assertEquals(12, parse(Main.class, "--reload-signal", "SIGUSR2", "x").reloadSignal);
+        assertEquals(1, parse(Main.class, "--reload-signal", "hup", "x").reloadSignal);
     }
 
     @Test
