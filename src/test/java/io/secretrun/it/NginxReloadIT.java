@@ -129,6 +129,11 @@ class NginxReloadIT {
             running.signal("HUP");
             running.awaitCondition(() -> body.equals(get()) || RealServer.since(errorLog, mark).contains("[emerg]"),
                     "nginx's reload to answer " + body);
+            assertFalse(RealServer.since(errorLog, mark).contains("[emerg]"),
+                    () -> "the reload failed:\n" + RealServer.since(errorLog, mark));
+            // until the old worker has exited it may still take a new connection, with the old configuration
+            running.awaitCondition(() -> RealServer.since(errorLog, mark).contains("exited with code"),
+                    "the old worker's exit after the reload");
             String log = RealServer.since(errorLog, mark);
             assertFalse(log.contains("[emerg]"), "the reload failed:\n" + log);
             assertEquals(body, get(), "after the reload, over TLS");
