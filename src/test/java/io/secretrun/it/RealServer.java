@@ -12,12 +12,12 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 /**
@@ -115,7 +115,7 @@ final class RealServer {
         try {
             byte[] pem = Files.readAllBytes(key);
             Files.delete(key);
-            Files.setPosixFilePermissions(cert, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            Files.setPosixFilePermissions(cert, PosixFilePermissions.fromString("rw-r--r--"));
             return pem;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -135,11 +135,6 @@ final class RealServer {
     static String since(Path log, int from) {
         String text = read(log);
         return text.length() > from ? text.substring(from) : "";
-    }
-
-    /** Polls the condition, bounded by secret-run's timeout, failing early if secret-run exits. */
-    static void await(SecretRun.Running running, BooleanSupplier condition, String what) {
-        running.awaitCondition(condition, what);
     }
 
     static void deleteTree(Path dir) throws IOException {
