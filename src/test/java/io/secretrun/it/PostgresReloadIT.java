@@ -16,8 +16,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * PostgreSQL from Debian's package with its {@code server.key} as a {@code mode=file,serve=app} secret, run as a
@@ -26,13 +27,16 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * reads the key at start and again on every configuration reload (SIGHUP); with read-once the reload logs
  * {@code could not access private key file} and {@code SSL configuration was not reloaded}. A reload goes through
  * secret-run (HUP to it: it places the key again, then relays HUP to the postmaster); {@code pg_ctl reload} signals the
- * postmaster directly and would find no key. Clients only on 127.0.0.1 with {@code sslmode=require}. Needs root,
+ * postmaster directly and finds no key, unless the key was placed first by another reload signal the postmaster
+ * ignores ({@code --reload-signal USR2}). Clients only on 127.0.0.1 with {@code sslmode=require}. Needs root,
  * postgresql (server programs under /usr/lib/postgresql/VERSION/bin), psql and openssl ({@code .ci/run} installs
  * them).
  */
 class PostgresReloadIT {
     @RegisterExtension
     static final GpgFixture gpg = GpgFixture.perClass();
+
+    private static final String SSL_IN_USE = "select ssl from pg_stat_ssl where pid = pg_backend_pid()";
 
     private Path bin;
     private Path dir;
@@ -54,8 +58,15 @@ class PostgresReloadIT {
         RealServer.deleteTree(dir);
     }
 
-    @Test
-    void serverKeyIsPlacedAgainOnEveryReloadAndSslKeepsWorking() throws Exception {
+    /**
+     * {@code HUP}: the documented reload, HUP to secret-run, which places the key and relays HUP to the postmaster.
+     * {@code pg_ctl}: for an operator used to {@code pg_ctl reload} (which signals the postmaster directly):
+     * {@code --reload-signal USR2}, then USR2 to secret-run places the key (relayed, the postmaster ignores USR2)
+     * and {@code pg_ctl reload} finds it.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"HUP", "pg_ctl"})
+    void serverKeyIsPlacedAgainOnEveryReloadAndSslKeepsWorking(String how) throws Exception {
         int port = RealServer.freePort();
         String passphrase = "pw-Postgres-" + Scenario.token();
         Path cert = dir.resolve("server.crt");
@@ -83,15 +94,16 @@ class PostgresReloadIT {
         Path key = keys.resolve("server.key");
         Path log = logs.resolve("postgresql.log");
 
+        boolean pgCtl = how.equals("pg_ctl");
         SecretRun.Result result;
         try (SecretRun.Running running = new SecretRun(dir).secret(passphrase).secret(keyLine).start(
-                "--passphrase-file", pw.toString(), "--user", "postgres",
+                "--passphrase-file", pw.toString(), "--user", "postgres", "--reload-signal", pgCtl ? "USR2" : "HUP",
                 "--secret", "in=" + encrypted + ",out=" + key + ",mode=file,serve=app,owner=postgres",
                 "--", bin.resolve("postgres").toString(), "-D", data.toString(),
                 "-c", "listen_addresses=127.0.0.1", "-c", "port=" + port, "-c", "unix_socket_directories=" + sockets,
                 "-c", "ssl=on", "-c", "ssl_cert_file=" + cert, "-c", "ssl_key_file=" + key,
                 "-c", "logging_collector=on", "-c", "log_directory=" + logs, "-c", "log_filename=postgresql.log")) {
-            running.awaitCondition(() -> "t".equals(sql(port, "select ssl from pg_stat_ssl where pid = pg_backend_pid()")),
+            running.awaitCondition(() -> "t".equals(sql(port, SSL_IN_USE)),
                     "PostgreSQL answering over SSL on 127.0.0.1:" + port);
             assertFalse(existsNoFollow(key), "the key is deleted once PostgreSQL opened it");
 
@@ -100,14 +112,23 @@ class PostgresReloadIT {
                 String workMem = (4 + reload) + "MB";
                 assertEquals("ALTER SYSTEM", sql(port, "alter system set work_mem = '" + workMem + "'"));
                 int mark = RealServer.read(log).length();
-                running.signal("HUP");
+                if (pgCtl) {
+                    running.signal("USR2");
+                    running.awaitCondition(() -> existsNoFollow(key), "the key placed again on USR2");
+                    RealServer.Output reloaded = RealServer.run(List.of("setpriv", "--reuid", "postgres", "--regid",
+                            "postgres", "--init-groups", "--", bin.resolve("pg_ctl").toString(), "-D", data.toString(),
+                            "reload"));
+                    assertEquals(0, reloaded.exitCode(), reloaded.text());
+                } else {
+                    running.signal("HUP");
+                }
                 running.awaitCondition(() -> workMem.equals(sql(port, "show work_mem")),
                         "PostgreSQL's reload " + reload + " applying work_mem " + workMem);
                 String since = RealServer.since(log, mark);
                 assertTrue(since.contains("received SIGHUP, reloading configuration files"), since);
                 assertFalse(since.contains("SSL configuration was not reloaded"), since);
                 assertFalse(since.contains("could not access private key file"), since);
-                assertEquals("t", sql(port, "select ssl from pg_stat_ssl where pid = pg_backend_pid()"),
+                assertEquals("t", sql(port, SSL_IN_USE),
                         "SSL after reload " + reload);
                 running.awaitCondition(() -> !existsNoFollow(key), "the key deleted again after reload " + reload);
             }
