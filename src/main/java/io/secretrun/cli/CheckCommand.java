@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import io.secretrun.deliver.PlaintextMode;
 import io.secretrun.deliver.SecretSpec;
+import io.secretrun.watch.DeleteOn;
 import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -37,8 +38,8 @@ import picocli.CommandLine.ParentCommand;
             "",
             "basic:  PID 1 or child subreaper possible; secret-run not dumpable; core dumps off (RLIMIT_CORE 0); no "
                     + "plaintext left by a killed edit in $XDG_RUNTIME_DIR or /dev/shm.",
-            "strict: basic, and the plaintext's directory on tmpfs/ramfs; Yama ptrace_scope >= 1; CAP_SYS_PTRACE "
-                    + "in none of CapEff, CapPrm, CapBnd.",
+            "strict: basic, and the plaintext's directory on tmpfs/ramfs; no plaintext kept until the app exits "
+                    + "(delete-on=exit); Yama ptrace_scope >= 1; CAP_SYS_PTRACE in none of CapEff, CapPrm, CapBnd.",
             "info:   core_pattern, whether running as root."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:every protection of --min-level holds", "1:a protection of --min-level is missing",
@@ -80,6 +81,11 @@ final class CheckCommand implements Callable<Integer> {
                     "Env: SECRET_RUN_SECRETS (entries separated by ';' or newlines)."})
     List<String> secretSpecs;
 
+    @Option(names = "--delete-on", paramLabel = "EVENT", defaultValue = "${env:SECRET_RUN_DELETE_ON:-open}",
+            description = {"The launch's --delete-on: exit (kept until the app exits) is reported as missing under "
+                    + "strict (default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_DELETE_ON."})
+    DeleteOn deleteOn;
+
     @Spec
     CommandSpec commandSpec;
 
@@ -120,6 +126,7 @@ final class CheckCommand implements Callable<Integer> {
         lines.add(dumpable());
         lines.add(coreLimit());
         lines.addAll(plaintextStorage());
+        lines.add(deletion());
         lines.add(editLeftovers());
         lines.add(yama());
         lines.add(ptraceCapability());
@@ -197,7 +204,7 @@ final class CheckCommand implements Callable<Integer> {
             }
             boolean explicitIn = parsed != null && parsed.hasMatchedOption("--encrypted")
                     || !System.getenv().getOrDefault("SECRET_RUN_ENCRYPTED", "").isEmpty();
-            SecretSpecs.Defaults defaults = SecretSpecs.Defaults.forPlaces(dirOption);
+            SecretSpecs.Defaults defaults = SecretSpecs.Defaults.forPlaces(dirOption, deleteOn);
             List<SecretSpec> specs = new ArrayList<>();
             if (entries.isEmpty() || explicitIn) {
                 specs.add(SecretSpecs.single(encrypted, Main.plaintextPath(encrypted, plaintext), defaults));
@@ -205,6 +212,7 @@ final class CheckCommand implements Callable<Integer> {
             for (SecretSpecs.Entry entry : entries) {
                 specs.add(SecretSpecs.parse(entry, defaults));
             }
+            keptUntilExit = specs.stream().filter(s -> s.deleteOn().untilExit()).map(SecretSpec::plaintext).toList();
             for (SecretSpec spec : specs) {
                 if (spec.mode() == PlaintextMode.FIFO) {
                     continue;
@@ -216,6 +224,7 @@ final class CheckCommand implements Callable<Integer> {
                 }
             }
         } catch (SecretRunException e) {
+            keptUntilExit = null;
             return List.of(Line.of(false, Level.STRICT, "plaintext-storage", e.getMessage()));
         }
         List<Line> lines = new ArrayList<>();
@@ -227,6 +236,23 @@ final class CheckCommand implements Callable<Integer> {
                     + "any file system"));
         }
         return lines;
+    }
+
+    /** The plaintexts kept until the app exits (delete-on=exit); null when the secrets could not be read. */
+    private List<Path> keptUntilExit;
+
+    /** Whether every plaintext goes on its first read: delete-on=exit keeps one readable for the app's life. */
+    private Line deletion() {
+        if (keptUntilExit == null) {
+            return Line.of(false, Level.STRICT, "delete-on", "cannot tell: the secrets are not valid (see "
+                    + "plaintext-storage)");
+        }
+        if (keptUntilExit.isEmpty()) {
+            return Line.of(true, Level.STRICT, "delete-on", "every plaintext is deleted on its first read (or "
+                    + "served once)");
+        }
+        return Line.of(false, Level.STRICT, "delete-on", "kept until the app exits (delete-on=exit), readable "
+                + "for its whole life: " + String.join(", ", keptUntilExit.stream().map(Path::toString).toList()));
     }
 
     private static Line storage(Path dir) {

@@ -23,10 +23,8 @@ import picocli.CommandLine.ParentCommand;
 final class DecryptCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(DecryptCommand.class);
 
-    @Option(names = {"-i", "--encrypted"}, paramLabel = "FILE",
-            defaultValue = "${env:SECRET_RUN_ENCRYPTED:-/config/secrets.yaml.enc}",
-            description = {"The encrypted file (default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_ENCRYPTED."})
-    Path encrypted;
+    @Mixin
+    EncryptedFileOption encrypted;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", defaultValue = "${env:SECRET_RUN_PLAINTEXT}",
             description = {"Where to write the plaintext, or - for stdout (default: the encrypted path without its "
@@ -49,11 +47,11 @@ final class DecryptCommand implements Callable<Integer> {
     @Override
     public Integer call() throws SecretRunException {
         parent.logging.apply();
-        Path target = "-".equals(output) ? null : Main.plaintextPath(encrypted, output == null ? null : Path.of(output));
+        Path target = "-".equals(output) ? null : Main.plaintextPath(encrypted.path, output == null ? null : Path.of(output));
         if (target != null) {
             AtomicFile.check(target);
         }
-        byte[] message = EncryptedFile.read(encrypted, maxSize.bytes);
+        byte[] message = EncryptedFile.read(encrypted.path, maxSize.bytes);
         SecretBytes plaintext;
         try (DecryptionKeys opening = keys.credentials(passphrase.source()).open()) {
             plaintext = MessageDecryptor.decrypt(message, opening, maxSize.bytes);
@@ -66,10 +64,10 @@ final class DecryptCommand implements Callable<Integer> {
                 if (stdout.checkError()) {
                     throw new IOException("write error");
                 }
-                LOG.info("decrypted {} to stdout", encrypted);
+                LOG.info("decrypted {} to stdout", encrypted.path);
             } else {
                 AtomicFile.write(target, plaintext);
-                LOG.info("decrypted {} to {}", encrypted, target);
+                LOG.info("decrypted {} to {}", encrypted.path, target);
             }
         } catch (IOException e) {
             throw SecretRunException.cantCreate("cannot write the plaintext to stdout: " + e.getMessage());

@@ -2,7 +2,6 @@ package io.secretrun.cli;
 
 import io.secretrun.author.EditSession;
 import io.secretrun.error.SecretRunException;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -23,10 +22,8 @@ import picocli.CommandLine.ParentCommand;
             "73:no in-memory file system (see --allow-disk), or the file cannot be replaced",
             "128+N:stopped by signal N; the file is left as it was"})
 final class EditCommand implements Callable<Integer> {
-    @Option(names = {"-i", "--encrypted"}, paramLabel = "FILE",
-            defaultValue = "${env:SECRET_RUN_ENCRYPTED:-/config/secrets.yaml.enc}",
-            description = {"The encrypted file (default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_ENCRYPTED."})
-    Path encrypted;
+    @Mixin
+    EncryptedFileOption encrypted;
 
     @Mixin
     PassphraseOptions passphrase;
@@ -50,7 +47,7 @@ final class EditCommand implements Callable<Integer> {
     @Override
     public Integer call() throws SecretRunException {
         parent.logging.apply();
-        return new EditSession(encrypted, keys.credentials(passphrase.sourceKeepingNamedFile()),
+        return new EditSession(encrypted.path, keys.credentials(passphrase.sourceKeepingNamedFile()),
                 passphrase.hiddenVariables(),
                 maxSize.bytes, allowDisk, System.getenv()).run();
     }

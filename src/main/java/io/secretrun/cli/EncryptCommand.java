@@ -69,11 +69,8 @@ final class EncryptCommand implements Callable<Integer> {
                     "Env: SECRET_RUN_FORCE (" + Converters.BOOLEAN_VALUES + ")."})
     boolean force;
 
-    @Option(names = "--allow-empty-passphrase", defaultValue = "${env:SECRET_RUN_ALLOW_EMPTY_PASSPHRASE:-false}",
-            converter = Converters.BooleanConverter.class,
-            description = {"Accept an empty passphrase (without it: exit 64).",
-                    "Env: SECRET_RUN_ALLOW_EMPTY_PASSPHRASE (" + Converters.BOOLEAN_VALUES + ")."})
-    boolean allowEmptyPassphrase;
+    @Mixin
+    EmptyPassphraseOption emptyPassphrase;
 
     @Mixin
     MaxSizeOption maxSize;
@@ -95,7 +92,7 @@ final class EncryptCommand implements Callable<Integer> {
         boolean withPassphrase = recipients.isEmpty() || passphrase.explicit();
         try (SecretBytes plaintext = readInput();
                 SecretBytes secret = withPassphrase ? PassphraseOptions.readNew(passphrase.sourceKeepingNamedFile(),
-                        "Passphrase", allowEmptyPassphrase) : null) {
+                        "Passphrase", emptyPassphrase.allowed) : null) {
             byte[] encrypted = SymmetricEncryptor.encrypt(plaintext, secret, recipients, options);
             try (SecretBytes content = SecretBytes.wrap(encrypted)) {
                 AtomicFile.write(target, content);

@@ -82,10 +82,10 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--secret", paramLabel = "SPEC", defaultValue = "${env:SECRET_RUN_SECRETS}",
             description = {"One more secret, repeatable: comma-separated key=value, keys in=FILE (required), "
                     + "out=FILE (default: in without .enc, .gpg, .pgp or .asc), mode=file|fifo, "
-                    + "delete-on=open|read|close, owner=USER[:GROUP], perm=OCTAL, plaintext-dir=DIR, serve=once|app; a "
-                    + "key not given "
-                    + "takes the launch-wide option's value. With --secret, -i/-o have no defaults: an explicit -i is "
-                    + "one more secret.", "Env: SECRET_RUN_SECRETS (entries separated by ';' or newlines)."})
+                    + "delete-on=open|read|close|exit, owner=USER[:GROUP], perm=OCTAL, plaintext-dir=DIR, "
+                    + "serve=once|app; a key not given takes the launch-wide option's value. With --secret, -i/-o "
+                    + "have no defaults: an explicit -i is one more secret.",
+                    "Env: SECRET_RUN_SECRETS (entries separated by ';' or newlines)."})
     List<String> secretSpecs;
 
     @Option(names = "--plaintext-owner", paramLabel = "USER[:GROUP]",
@@ -144,8 +144,9 @@ public final class Main implements Callable<Integer> {
     KeyOptions keys;
 
     @Option(names = "--delete-on", paramLabel = "EVENT", defaultValue = "${env:SECRET_RUN_DELETE_ON:-open}",
-            description = {"Which first event on the plaintext deletes it: open, read or close "
-                    + "(default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_DELETE_ON."})
+            description = {"Which first event on the plaintext deletes it: open, read or close; or exit: it stays "
+                    + "until the app exits, for apps that read it per request (the weakest mode: a warning says so; "
+                    + "--mode file only) (default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_DELETE_ON."})
     DeleteOn deleteOn;
 
     @Option(names = "--read-timeout", paramLabel = "DURATION", defaultValue = "${env:SECRET_RUN_READ_TIMEOUT:-60s}",

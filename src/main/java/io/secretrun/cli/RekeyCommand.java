@@ -22,10 +22,8 @@ import picocli.CommandLine.ParentCommand;
                 + "and/or recipients (same cipher, S2K, compression and armor unless "
                 + "--cipher or --s2k-count) and replaces the file atomically, keeping its mode and owner."})
 final class RekeyCommand implements Callable<Integer> {
-    @Option(names = {"-i", "--encrypted"}, paramLabel = "FILE",
-            defaultValue = "${env:SECRET_RUN_ENCRYPTED:-/config/secrets.yaml.enc}",
-            description = {"The encrypted file (default: ${DEFAULT-VALUE}).", "Env: SECRET_RUN_ENCRYPTED."})
-    Path encrypted;
+    @Mixin
+    EncryptedFileOption encrypted;
 
     @Mixin
     PassphraseOptions passphrase;
@@ -50,11 +48,8 @@ final class RekeyCommand implements Callable<Integer> {
                     + "Its key no longer opens the file.", "Env: SECRET_RUN_REMOVE_RECIPIENTS (comma-separated)."})
     List<String> removedRecipients;
 
-    @Option(names = "--allow-empty-passphrase", defaultValue = "${env:SECRET_RUN_ALLOW_EMPTY_PASSPHRASE:-false}",
-            converter = Converters.BooleanConverter.class,
-            description = {"Accept an empty new passphrase (without it: exit 64).",
-                    "Env: SECRET_RUN_ALLOW_EMPTY_PASSPHRASE (" + Converters.BOOLEAN_VALUES + ")."})
-    boolean allowEmptyPassphrase;
+    @Mixin
+    EmptyPassphraseOption emptyPassphrase;
 
     @Option(names = "--cipher", paramLabel = "NAME", defaultValue = "${env:SECRET_RUN_CIPHER}",
             description = {"A new cipher (as for encrypt; default: keep the file's).", "Env: SECRET_RUN_CIPHER."})
@@ -84,8 +79,8 @@ final class RekeyCommand implements Callable<Integer> {
         Recipients recipients = EncryptCommand.readRecipients(recipientFiles);
         List<String> removed = removedRecipients == null ? List.of()
                 : removedRecipients.stream().filter(r -> !r.isBlank()).map(String::strip).toList();
-        new Rekey(encrypted, keys.credentials(passphrase.sourceKeepingNamedFile()),
-                () -> PassphraseOptions.readNew(next, "New passphrase", allowEmptyPassphrase),
+        new Rekey(encrypted.path, keys.credentials(passphrase.sourceKeepingNamedFile()),
+                () -> PassphraseOptions.readNew(next, "New passphrase", emptyPassphrase.allowed),
                 !(next instanceof PassphraseSource.TerminalPrompt), recipients, removed, newCipher,
                 s2kCount == null ? OptionalLong.empty() : OptionalLong.of(s2kCount), maxSize.bytes).run();
         return 0;

@@ -29,6 +29,9 @@ final class SecretSpecs {
     private static final Pattern OCTAL = Pattern.compile("0?[0-7]{3}");
     /** SECRET_RUN_SECRETS separates entries with ';' or newlines. */
     private static final Pattern ENTRY_SEPARATOR = Pattern.compile("[;\\r\\n]+");
+    /** A FIFO is served once and then gone: it cannot stay for the app's life. */
+    static final String FIFO_UNTIL_EXIT = "delete-on=exit applies to mode=file only (a FIFO serves its content "
+            + "once; an app that reads it again needs mode=file)";
 
     private SecretSpecs() {
     }
@@ -43,7 +46,12 @@ final class SecretSpecs {
 
         /** For {@code check}, which looks at places only: owners are not resolved. */
         static Defaults forPlaces(Optional<Path> plaintextDir) {
-            return new Defaults(PlaintextMode.FILE, DeleteOn.OPEN, Optional.empty(), "", 0600, plaintextDir,
+            return forPlaces(plaintextDir, DeleteOn.OPEN);
+        }
+
+        /** As above, with the launch-wide {@code --delete-on}. */
+        static Defaults forPlaces(Optional<Path> plaintextDir, DeleteOn deleteOn) {
+            return new Defaults(PlaintextMode.FILE, deleteOn, Optional.empty(), "", 0600, plaintextDir,
                     Optional.empty(), false);
         }
     }
@@ -112,8 +120,16 @@ final class SecretSpecs {
             try {
                 deleteOn = DeleteOn.parse(values.get("delete-on"));
             } catch (IllegalArgumentException e) {
-                throw usage(entry, "delete-on=" + values.get("delete-on") + ": expected open, read or close");
+                throw usage(entry, "delete-on=" + values.get("delete-on") + ": expected open, read, close or exit");
             }
+        }
+        if (mode == PlaintextMode.FIFO && deleteOn.untilExit()) {
+            if (values.containsKey("delete-on") || !values.containsKey("mode")) {
+                throw usage(entry, FIFO_UNTIL_EXIT);
+            }
+            // the launch-wide --delete-on exit is for files (as --plaintext-dir): a secret that asks for a FIFO
+            // is served once
+            deleteOn = DeleteOn.OPEN;
         }
         Optional<SecretSpec.Owner> owner = !defaults.resolveOwners() ? Optional.empty()
                 : values.containsKey("owner")
@@ -145,6 +161,9 @@ final class SecretSpecs {
 
     /** The secret of {@code -i}/{@code -o}: every other value launch-wide. */
     static SecretSpec single(Path in, Path out, Defaults defaults) throws SecretRunException {
+        if (defaults.mode() == PlaintextMode.FIFO && defaults.deleteOn().untilExit()) {
+            throw SecretRunException.usage("--delete-on exit: " + FIFO_UNTIL_EXIT);
+        }
         Optional<SecretSpec.Owner> owner = defaults.owner().isPresent()
                 ? Optional.of(owner(defaults.owner().get(), defaults.ownerOption()))
                 : defaults.user().map(u -> new SecretSpec.Owner(u.spec(), u.uid(), u.gid()));

@@ -59,6 +59,8 @@ public final class DeliveredSecret {
     private AppFifoServer appFifo;
     /** serve=app files: what a re-placement's watcher reports a tampering to, and how often it was placed. */
     private Consumer<String> tampered = message -> { };
+    /** The launch's watch thread, told before a re-placement that the file at our path is ours again. */
+    private WatchThread launchWatchThread;
     private int placements;
 
     public DeliveredSecret(SecretSpec spec, Duration readTimeout) {
@@ -200,11 +202,16 @@ public final class DeliveredSecret {
             placed = true;
         }
         if (placement.linked()) {
-            LOG.info("wrote {} (mode {}{}, deleted on first {}), linked from {}", placement.file(), spec.permText(),
-                    ownerText(), spec.deleteOn(), placement.target());
+            LOG.info("wrote {} (mode {}{}, {}), linked from {}", placement.file(), spec.permText(),
+                    ownerText(), spec.deleteOn().effect(), placement.target());
         } else {
-            LOG.info("wrote {} (mode {}{}, deleted on first {})", spec.plaintext(), spec.permText(), ownerText(),
-                    spec.deleteOn());
+            LOG.info("wrote {} (mode {}{}, {})", spec.plaintext(), spec.permText(), ownerText(),
+                    spec.deleteOn().effect());
+        }
+        if (spec.deleteOn().untilExit()) {
+            LOG.warn("{} stays readable until the app exits (delete-on=exit), not deleted on its first read: the "
+                    + "weakest mode, for apps that read it again per request; anything that can read that path "
+                    + "meanwhile reads the plaintext", spec.plaintext());
         }
     }
 
@@ -259,6 +266,7 @@ public final class DeliveredSecret {
             return;
         }
         this.tampered = tampered;
+        this.launchWatchThread = watchThread;
         int links = 1;
         switch (written.check()) {
             case OK -> { }
@@ -286,6 +294,7 @@ public final class DeliveredSecret {
             watcher = ReadOnceWatcher.arm(watchThread, placement.file(), spec.plaintext().getFileName().toString(),
                     written.procPath(), new long[] {written.dev(), written.ino()}, links, spec.deleteOn(),
                     readTimeout, placement::removeLink, tampered);
+            watchThread.reportRecreated(watcher, spec.plaintext()); // a file the app writes back there: a WARN
         } catch (IOException e) {
             written.destroy();
             remove(Reason.FAILED);
@@ -319,6 +328,10 @@ public final class DeliveredSecret {
         }
         int uid = spec.owner().map(SecretSpec.Owner::uid).orElse(-1);
         int gid = spec.owner().map(SecretSpec.Owner::gid).orElse(-1);
+        if (launchWatchThread != null) {
+            // our own file is about to appear there: not one the app wrote back (RecreatedFileWatch)
+            launchWatchThread.forgetRecreated(spec.plaintext());
+        }
         WrittenFile again = null;
         try {
             again = placement.write(memory, spec.perm(), uid, gid);

@@ -42,6 +42,9 @@ public record SecretSpec(String entry, Path encrypted, Path plaintext, Plaintext
         if (mode == PlaintextMode.FIFO && plaintextDir.isPresent()) {
             throw new IllegalArgumentException("--plaintext-dir applies to --mode file only");
         }
+        if (mode == PlaintextMode.FIFO && deleteOn.untilExit()) {
+            throw new IllegalArgumentException("delete-on=exit applies to mode=file only");
+        }
         if ((perm & ~0777) != 0 || (perm & 0111) != 0 || (perm & 0002) != 0) {
             throw new IllegalArgumentException("perm " + Integer.toOctalString(perm));
         }

@@ -157,6 +157,7 @@ public final class Launch {
         int status = child.waitFor();
         removePlaintext(Reason.CHILD_EXITED);
         LOG.info("{} exited with {}", child.name(), describeStatus(status));
+        child.warnIfWentToBackground(status); // before its group is signalled away
         child.stopGroup(options.supervision().killGrace());
         if (tampered) {
             LOG.error("a plaintext was tampered with while the app ran (see above); exit code 65");

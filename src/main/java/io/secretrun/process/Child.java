@@ -34,6 +34,9 @@ public final class Child {
     private final Object lock = new Object();
     private boolean exited;
     private int exitStatus;
+    /** When the app was spawned, and when its exit was seen (System.nanoTime). */
+    private final long spawnNanos = System.nanoTime();
+    private volatile long exitNanos;
 
     private Child(int pid, String name, boolean signalGroup, Terminal terminal) {
         this.pid = pid;
@@ -185,6 +188,25 @@ public final class Child {
     }
 
     /**
+     * After the app exited, before {@link #stopGroup}: an app that exited 0 within seconds but left processes of
+     * it running went to the background (nginx without {@code daemon off}): WARN once that secret-run cannot
+     * supervise it ({@link LeftBehind}).
+     */
+    public void warnIfWentToBackground(int status) {
+        if (status != 0) {
+            return;
+        }
+        long ran = (exitNanos != 0 ? exitNanos : System.nanoTime()) - spawnNanos;
+        try {
+            int session = ProcStat.read(Libc.getpid()).map(ProcStat::session).orElse(-1);
+            LeftBehind.check(new LeftBehind.App(pid, pid, session), status, Duration.ofNanos(ran))
+                    .ifPresent(LOG::warn);
+        } catch (java.io.IOException | RuntimeException e) {
+            LOG.debug("cannot tell whether {} left processes behind: {}", name, e.toString());
+        }
+    }
+
+    /**
      * After the app exited: if other members of its process group remain (workers it started, a shell's
      * background jobs), SIGTERM them, then SIGKILL whatever is left after {@code grace}.
      */
@@ -238,6 +260,7 @@ public final class Child {
 
     /** The app has exited and is a zombie not yet reaped: from now on no signal goes to its pid. */
     void exiting(int shellStatus) {
+        exitNanos = System.nanoTime();
         synchronized (lock) {
             exited = true;
             exitStatus = shellStatus;

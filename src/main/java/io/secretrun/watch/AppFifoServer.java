@@ -47,7 +47,13 @@ public final class AppFifoServer {
     /** The most descriptors one scan stats: far above a container's, bounded whatever /proc holds. */
     static final int MAX_DESCRIPTORS = 65_536;
     private static final int S_IFIFO = 0010000;
+    /** Waiting for a reader: every 5 ms for a second after the start or the last open, then every 50 ms. */
     private static final long RETRY_MILLIS = 5;
+    private static final long IDLE_RETRY_MILLIS = 50;
+    private static final long BUSY_NANOS = 1_000_000_000L;
+    /** Waiting for readers to close: scans 10 ms apart, growing to 100 ms. */
+    private static final long GONE_MIN_MILLIS = 10;
+    private static final long GONE_MAX_MILLIS = 100;
     private static final int POLL_MILLIS = 50;
     private static final long JOIN_MILLIS = 2_000;
     /** A reader's open completes when ours does, its descriptor appears in /proc a moment later: look again. */
@@ -156,6 +162,7 @@ public final class AppFifoServer {
 
     /** The write end once a reader has the read end open; -1 when told to stop or the FIFO is gone. */
     private int awaitReader() throws InterruptedException {
+        long since = System.nanoTime();
         while (stop.get() == null) {
             // never through a symlink, never becoming our controlling terminal: only our FIFO can open here
             int fd = Libc.openOrErrno(path, Libc.O_WRONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC
@@ -173,7 +180,8 @@ public final class AppFifoServer {
                 unlinkIfOurs();
                 return -1;
             }
-            Thread.sleep(RETRY_MILLIS);
+            // an idle app costs ~20 open(2) calls a second, not 200; a reload's first read waits up to 50 ms more
+            Thread.sleep(System.nanoTime() - since < BUSY_NANOS ? RETRY_MILLIS : IDLE_RETRY_MILLIS);
         }
         return -1;
     }
@@ -229,6 +237,7 @@ public final class AppFifoServer {
     private void awaitReadersGone() throws InterruptedException {
         long since = System.nanoTime();
         boolean warned = false;
+        long pause = GONE_MIN_MILLIS;
         while (stop.get() == null) {
             FileHolders.Scan scan = scan();
             if (scan.complete() && readers(scan).isEmpty()) {
@@ -239,7 +248,8 @@ public final class AppFifoServer {
                 LOG.warn("{} (FIFO) is still held open by {} after it was served or refused; the next read is served "
                         + "once it is closed", name, readers(scan));
             }
-            Thread.sleep(10);
+            Thread.sleep(pause);
+            pause = Math.min(GONE_MAX_MILLIS, pause * 2);
         }
     }
 

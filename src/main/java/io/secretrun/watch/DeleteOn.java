@@ -18,12 +18,17 @@ import java.util.Locale;
  *       A reader that opens the file read-write and only maps it triggers neither (then the timeout deletes it).
  *   <li>{@link #CLOSE} ({@code IN_CLOSE_NOWRITE | IN_CLOSE_WRITE}): when the first reader is done with it, for
  *       apps that open the file several times during startup, e.g. to check it before reading it.
+ *   <li>{@link #EXIT} (no access event): the file stays until the app exits or secret-run is told to stop, for
+ *       apps that read it per request or per connection (an nginx htpasswd file, sshd host keys). The weakest
+ *       mode: anything that may read the path reads the plaintext for the app's whole life. No read timeout
+ *       applies; the watch still reports a second hard link or a move, and removal still checks the file is ours.
  * </ul>
  */
 public enum DeleteOn {
     OPEN(Inotify.IN_OPEN),
     READ(Inotify.IN_ACCESS | Inotify.IN_CLOSE_NOWRITE | Inotify.IN_CLOSE_WRITE),
-    CLOSE(Inotify.IN_CLOSE_NOWRITE | Inotify.IN_CLOSE_WRITE);
+    CLOSE(Inotify.IN_CLOSE_NOWRITE | Inotify.IN_CLOSE_WRITE),
+    EXIT(0);
 
     private final int mask;
 
@@ -36,13 +41,23 @@ public enum DeleteOn {
         return mask;
     }
 
-    /** Parses the CLI spelling {@code open}, {@code read} or {@code close} (any case). */
+    /** Parses the CLI spelling {@code open}, {@code read}, {@code close} or {@code exit} (any case). */
     public static DeleteOn parse(String value) {
         try {
             return valueOf(value.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("expected open, read or close, not '" + value + "'");
+            throw new IllegalArgumentException("expected open, read, close or exit, not '" + value + "'");
         }
+    }
+
+    /** Whether the file stays until the app exits ({@link #EXIT}): no access deletes it. */
+    public boolean untilExit() {
+        return this == EXIT;
+    }
+
+    /** What happens to the file, for the log line that says it was written: "deleted on first open". */
+    public String effect() {
+        return untilExit() ? "kept until the app exits" : "deleted on first " + this;
     }
 
     /** The CLI spelling. */

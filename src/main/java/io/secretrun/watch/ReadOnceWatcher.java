@@ -201,8 +201,9 @@ public final class ReadOnceWatcher implements AutoCloseable {
         this.fileIno = devIno[1];
         this.watchThread = watchThread;
         this.armedNanos = armedNanos;
-        // beyond ~100 years (or zero): no timeout; also keeps the nanosecond arithmetic from overflowing
-        this.deadlineNanos = readTimeout.isZero() || readTimeout.toDays() > 36_500
+        // beyond ~100 years (or zero): no timeout; also keeps the nanosecond arithmetic from overflowing. A file
+        // kept until the app exits (delete-on=exit) has none either: the app reads it for its whole life.
+        this.deadlineNanos = mode.untilExit() || readTimeout.isZero() || readTimeout.toDays() > 36_500
                 ? Long.MAX_VALUE : armedNanos + readTimeout.toNanos();
         this.triggerMask = mode.mask();
         Arena arena = Arena.ofAuto(); // freed with this watcher; used by the watcher thread and deleteNow callers
@@ -733,7 +734,7 @@ public final class ReadOnceWatcher implements AutoCloseable {
         if (tampered) {
             try {
                 onTamper.accept(name + (trigger == Trigger.LINKED ? " got a second hard link"
-                        : " was moved away") + " before it was read");
+                        : " was moved away") + (mode.untilExit() ? " while the app ran" : " before it was read"));
             } catch (RuntimeException e) {
                 LOG.error("acting on the tampering with {} failed: {}", name, e.toString());
             }
@@ -753,8 +754,10 @@ public final class ReadOnceWatcher implements AutoCloseable {
             case TIMED_OUT -> name + " not read within " + human(readTimeout);
             case LINKED -> name + " got a second hard link after " + o.millisSinceArmed() + " ms: a copy of the "
                     + "plaintext may outlive its deletion (someone may be stealing it)";
-            case CHILD_EXITED -> "child exited before reading " + name;
-            case STOPPED -> "stopping before " + name + " was read";
+            case CHILD_EXITED -> mode.untilExit() ? "the app exited: " + name + " kept until now (delete-on=exit)"
+                    : "child exited before reading " + name;
+            case STOPPED -> mode.untilExit() ? "stopping: " + name + " kept until now (delete-on=exit)"
+                    : "stopping before " + name + " was read";
             case FAILED -> "launch failed before " + name + " was read";
             case WATCH_FAILED -> "watching " + name + " failed (" + failure + ")";
             case WATCH_LOST -> "the kernel dropped the watch on " + name;
@@ -766,7 +769,7 @@ public final class ReadOnceWatcher implements AutoCloseable {
         if (failure != null && trigger != Trigger.WATCH_FAILED) {
             what += " (" + failure + ")";
         }
-        Level level = switch (trigger) {
+        Level level = trigger == Trigger.CHILD_EXITED && mode.untilExit() ? Level.INFO : switch (trigger) {
             case OVERFLOW, WATCH_LOST, REMOVED, UNMOUNTED, TIMED_OUT, CHILD_EXITED -> Level.WARN;
             case WATCH_FAILED, LINKED, MOVED -> Level.ERROR;
             default -> Level.INFO;

@@ -6,7 +6,10 @@ import io.secretrun.linux.Inotify;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -21,6 +24,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>An event queue overflow (watch descriptor -1) concerns every watcher: each counts it as an open (fail closed).
  * An unexpected error in the thread makes every undecided watcher delete its file.
+ *
+ * <p><b>Written back.</b> For a watcher registered with {@link #reportRecreated}, once it has deleted its file on a
+ * read (or a timeout), the thread also watches the app's path for a file made there again
+ * ({@link RecreatedFileWatch}: Redis {@code CONFIG REWRITE}) and logs its WARN; the thread then goes on after the
+ * last decision, until the launch's last {@code deleteNow} ({@link #decided}) ends it. Those directory watches are
+ * added after the deletion and outside the event-to-unlink path.
  */
 public final class WatchThread {
     /** The name of the thread. */
@@ -40,6 +49,15 @@ public final class WatchThread {
     private boolean closed;
     /** The thread has read (or is reading) events it has not finished routing. */
     private volatile boolean handling;
+    /** Watchers whose app path is watched for a file made again after their deletion; guarded by this. */
+    private final Map<ReadOnceWatcher, Path> recreatedCandidates = new LinkedHashMap<>();
+    /** The armed watches of those paths (several may share a directory's wd); guarded by this. */
+    private final List<RecreatedFileWatch> recreated = new ArrayList<>();
+    /** The launch is done with the app: no more watches of written-back files; guarded by this. */
+    private boolean recreatedStopped;
+    /** Loaded before the thread waits: class loading in the thread costs milliseconds. */
+    @SuppressWarnings("unused")
+    private static final Class<?> PRELOADED = RecreatedFileWatch.class;
 
     private WatchThread(Inotify inotify) {
         this.inotify = inotify;
@@ -65,6 +83,25 @@ public final class WatchThread {
         }
         watchers.add(watcher);
         return wd;
+    }
+
+    /**
+     * Once {@code watcher} has deleted its file on a read or a timeout while the app runs, watch {@code appPath}
+     * (the path the app opens) for a file made there again and warn once (see {@link RecreatedFileWatch}); never
+     * deletes it. Call after arming, before {@link #start}.
+     */
+    public synchronized void reportRecreated(ReadOnceWatcher watcher, Path appPath) {
+        recreatedCandidates.put(watcher, appPath.toAbsolutePath());
+    }
+
+    /**
+     * The app's path is about to be placed again by secret-run itself (a reload): stop reporting a file there as
+     * written back by the app.
+     */
+    public synchronized void forgetRecreated(Path appPath) {
+        Path absolute = appPath.toAbsolutePath();
+        recreatedCandidates.values().removeIf(absolute::equals);
+        recreated.removeIf(w -> w.path().equals(absolute));
     }
 
     /** Forgets a watcher whose arming failed after {@link #add}. */
@@ -147,9 +184,113 @@ public final class WatchThread {
      * decision closes the descriptors here.
      */
     void decided() {
+        if (allDecided()) {
+            stopRecreated();
+        }
         if (!started && allDecided()) {
             closeAll();
         }
+    }
+
+    /**
+     * Every watcher has decided and the launch is done (the app exited, or a stop): the watches of written-back
+     * files end; removing them queues IN_IGNORED, which wakes the thread so that it ends.
+     */
+    private synchronized void stopRecreated() {
+        if (recreatedStopped) {
+            return;
+        }
+        recreatedStopped = true;
+        recreatedCandidates.clear();
+        List<Integer> removed = new ArrayList<>();
+        for (RecreatedFileWatch w : recreated) {
+            if (!removed.contains(w.wd())) {
+                removed.add(w.wd());
+                try {
+                    inotify.removeWatch(w.wd());
+                } catch (ErrnoException e) {
+                    LOG.debug("removing the watch of {} failed: {}", w.path().getParent(), e.getMessage());
+                }
+            }
+        }
+        recreated.clear();
+    }
+
+    /**
+     * In the thread: for each registered watcher that has now deleted its file on a read or a timeout, watches its
+     * app path (and warns at once if a file is there already: one made before the watch causes no event).
+     */
+    private void armRecreated() {
+        List<String> warnings = new ArrayList<>();
+        synchronized (this) {
+            if (recreatedCandidates.isEmpty() || recreatedStopped) {
+                return;
+            }
+            var it = recreatedCandidates.entrySet().iterator();
+            while (it.hasNext()) {
+                var entry = it.next();
+                Optional<ReadOnceWatcher.Outcome> outcome = entry.getKey().outcome();
+                if (outcome.isEmpty()) {
+                    continue; // undecided, or decided just now by another thread (then it is an exit or a stop)
+                }
+                it.remove();
+                ReadOnceWatcher.Reason reason = outcome.get().reason();
+                boolean deletedWhileRunning = outcome.get().deleted() && switch (reason) {
+                    case OPENED, READ, CLOSED, TIMED_OUT -> true;
+                    default -> false;
+                };
+                if (!deletedWhileRunning) {
+                    continue;
+                }
+                try {
+                    RecreatedFileWatch watch = arm(entry.getValue());
+                    recreated.add(watch);
+                    watch.alreadyThere().ifPresent(warnings::add);
+                } catch (IOException | RuntimeException e) {
+                    LOG.debug("not watching {} for a file written back: {}", entry.getValue(), e.toString());
+                }
+            }
+        }
+        warnings.forEach(LOG::warn);
+    }
+
+    /**
+     * The watch of {@code out}'s directory; through its real path when the directory's path has a symbolic link
+     * in last place (the watch does not follow one, and the deletion followed it).
+     */
+    private RecreatedFileWatch arm(Path out) throws IOException {
+        try {
+            return RecreatedFileWatch.arm(inotify, out);
+        } catch (ErrnoException e) {
+            if (e.errno() != Errno.ENOTDIR) {
+                throw e;
+            }
+            return RecreatedFileWatch.arm(inotify, out.getParent().toRealPath().resolve(out.getFileName()));
+        }
+    }
+
+    /** In the thread: the WARN lines of the written-back files an event batch shows; drops lost watches. */
+    private void routeRecreated(int wd, int i, int mask, List<String> warnings) {
+        synchronized (this) {
+            if (recreated.isEmpty()) {
+                return;
+            }
+            for (RecreatedFileWatch w : recreated) {
+                if (wd == -1) {
+                    w.alreadyThere().ifPresent(warnings::add); // events were dropped: look instead
+                } else if (w.wd() == wd) {
+                    w.onEvent(events, i).ifPresent(warnings::add);
+                }
+            }
+            if ((mask & Inotify.IN_IGNORED) != 0) {
+                recreated.removeIf(w -> w.wd() == wd); // the directory went away, or stopRecreated removed it
+            }
+        }
+    }
+
+    /** Whether the thread may end: every watcher decided, and no written-back file is watched any more. */
+    private synchronized boolean finished(List<ReadOnceWatcher> all) {
+        return allDecided(all) && (recreated.isEmpty() || recreatedStopped);
     }
 
     private void run() {
@@ -173,7 +314,8 @@ public final class WatchThread {
                 if (n > 0) {
                     long eventNanos = System.nanoTime();
                     route(n, eventNanos, routes, all);
-                    if (allDecided(all)) {
+                    armRecreated();
+                    if (finished(all)) {
                         return;
                     }
                     continue;
@@ -189,7 +331,7 @@ public final class WatchThread {
                 if (err != Errno.EAGAIN) {
                     throw new ErrnoException("read", "inotify descriptor", err);
                 }
-                if (allDecided(all)) {
+                if (finished(all)) {
                     return; // deleteNow decided; its IN_IGNORED may still be on the way, but nothing is left to do
                 }
                 long deadline = Long.MAX_VALUE;
@@ -203,7 +345,8 @@ public final class WatchThread {
                         }
                     }
                 }
-                if (allDecided(all)) {
+                armRecreated();
+                if (finished(all)) {
                     return;
                 }
                 int timeoutMillis = deadline == Long.MAX_VALUE ? -1
@@ -227,6 +370,7 @@ public final class WatchThread {
     /** Routes the {@code n} bytes of events in {@link #events} to their watchers. */
     private void route(long n, long eventNanos, ReadOnceWatcher[] routes, List<ReadOnceWatcher> all) {
         int ints = (int) (n / 4);
+        List<String> warnings = null;
         for (int i = 0; i < ints; i = Inotify.next(events, i)) {
             int wd = Inotify.wd(events, i);
             int mask = Inotify.mask(events, i);
@@ -236,7 +380,15 @@ public final class WatchThread {
                 }
             } else if (wd < routes.length && routes[wd] != null) {
                 routes[wd].onEvent(mask, eventNanos);
+                continue; // a file's watch, never a directory's
             }
+            if (warnings == null) {
+                warnings = new ArrayList<>(); // only past the read-once events: no allocation on their path
+            }
+            routeRecreated(wd, i, mask, warnings);
+        }
+        if (warnings != null) {
+            warnings.forEach(LOG::warn); // after every deletion the batch asked for
         }
     }
 

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
  * target/), see Storage.
  */
 class CheckIT {
-    static final List<String> NAMES = List.of("pid1", "dumpable", "core-limit", "plaintext-storage", "edit-leftovers", "yama",
+    static final List<String> NAMES = List.of("pid1", "dumpable", "core-limit", "plaintext-storage", "delete-on",
+            "edit-leftovers", "yama",
             "cap-sys-ptrace", "core-pattern", "user");
 
     Path disk;
@@ -91,6 +92,30 @@ class CheckIT {
         assertTrue(storage.get(0).startsWith("MISSING") && storage.get(0).contains(disk.toString()), r.stdoutText());
         assertTrue(storage.get(1).startsWith("ok") && storage.get(1).contains(memory.toString()), r.stdoutText());
         assertEquals(1, r.exitCode(), r.stdoutText());
+    }
+
+    /** delete-on=exit keeps a plaintext readable for the app's life: missing under strict, named with its path. */
+    @Test
+    void deleteOnExitIsMissingUnderStrict() {
+        SecretRun.Result perSecret = new SecretRun(memory).run("check", "--secret", "in=" + memory.resolve("a.enc")
+                + ",out=" + memory.resolve("htpasswd") + ",delete-on=exit", "--secret", "in=" + memory.resolve(
+                        "b.yaml.enc"), "--min-level", "strict");
+        String deleteOn = line(perSecret, "delete-on").orElseThrow();
+        assertTrue(deleteOn.matches("MISSING\\s+strict delete-on: kept until the app exits.*"), deleteOn);
+        assertTrue(deleteOn.contains(memory.resolve("htpasswd").toString())
+                && !deleteOn.contains(memory.resolve("b.yaml").toString()), deleteOn);
+        assertEquals(1, perSecret.exitCode(), perSecret.stdoutText());
+        assertTrue(perSecret.stdoutText().lines().anyMatch(l -> l.startsWith("level strict: missing")
+                && l.contains("delete-on")), perSecret.stdoutText());
+
+        // launch-wide, from the launch's own variable; basic does not require it
+        SecretRun.Result launchWide = new SecretRun(memory).with().env("SECRET_RUN_DELETE_ON", "exit")
+                .run("check", "-o", memory.resolve("secrets.yaml").toString(), "--min-level", "basic");
+        assertTrue(line(launchWide, "delete-on").orElseThrow().startsWith("MISSING"), launchWide.stdoutText());
+        assertEquals(missing(launchWide, "basic") ? 1 : 0, launchWide.exitCode(), launchWide.stdoutText());
+
+        SecretRun.Result readOnce = check(memory, "strict");
+        assertTrue(line(readOnce, "delete-on").orElseThrow().startsWith("ok"), readOnce.stdoutText());
     }
 
     private static SecretRun.Result check(Path plaintextDir, String level) {

@@ -4,14 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.secretrun.testing.Ci;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -35,7 +31,7 @@ class DefaultPassphraseFileIT {
 
     @BeforeEach
     void setUp() {
-        requireMountNamespaces();
+        MountNamespaces.require();
         s = new Scenario(dir, gpg);
         input = s.write("secrets.yaml", s.plaintext);
     }
@@ -99,37 +95,5 @@ class DefaultPassphraseFileIT {
         assertEquals("", left, "the default (current) passphrase file is deleted");
         assertTrue(Files.exists(next), "the named new one is kept");
         assertArrayEquals(s.plaintext, gpg.decrypt(s.encrypted, "new-passphrase"));
-    }
-
-    private static Boolean mountNamespaces;
-
-    static void requireMountNamespaces() {
-        if (mountNamespaces == null) {
-            mountNamespaces = probeMount();
-        }
-        Ci.assumeOrFail(mountNamespaces, "cannot mount a tmpfs in a private mount namespace (unshare --mount): "
-                + "needs root or user namespaces");
-    }
-
-    private static boolean probeMount() {
-        if (!SecretRun.onPath("unshare")) {
-            return false;
-        }
-        try {
-            Path probe = Files.createTempDirectory("mount-probe");
-            try {
-                Process p = new ProcessBuilder(new ArrayList<>(List.of("unshare", "--mount", "--propagation",
-                        "private", "sh", "-c", "mount -t tmpfs -o size=4k none \"$0\"", probe.toString())))
-                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-                return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-            } finally {
-                Files.deleteIfExists(probe);
-            }
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
     }
 }

@@ -272,7 +272,7 @@ class EditIT {
 
     @Test
     void withoutAnInMemoryFileSystemItRefusesWith73UnlessAllowDisk() throws Exception {
-        DefaultPassphraseFileIT.requireMountNamespaces();
+        MountNamespaces.require();
         s.encrypt();
         original = read(s.encrypted);
         Path disk = Storage.diskDir("edit-disk-");

@@ -172,7 +172,7 @@ class FaultIT {
 
     @Test
     void aFullTmpfsGives73AndLeavesNoPartialFile() {
-        requireMountNamespaces();
+        MountNamespaces.require();
         Path mount = mkdirs(dir.resolve("small"));
         // 64 KiB of random bytes: incompressible, so it cannot fit the 4 KiB file system
         byte[] big = new byte[64 * 1024];
@@ -188,7 +188,7 @@ class FaultIT {
 
     @Test
     void aReadOnlyTargetGives73AndNoFile() {
-        requireMountNamespaces();
+        MountNamespaces.require();
         Path mount = mkdirs(dir.resolve("ro"));
         Scenario s = new Scenario(dir, gpg).encrypt();
 
@@ -229,38 +229,6 @@ class FaultIT {
         }
         assertFalse(existsNoFollow(target), "nothing leaked to the directory under the mount");
         return new FsResult(result, listing);
-    }
-
-    private static Boolean mountNamespaces;
-
-    private static void requireMountNamespaces() {
-        if (mountNamespaces == null) {
-            mountNamespaces = probeMount();
-        }
-        Ci.assumeOrFail(mountNamespaces, "cannot mount a tmpfs in a private mount namespace (unshare --mount): "
-                + "needs root or user namespaces");
-    }
-
-    private static boolean probeMount() {
-        if (!SecretRun.onPath("unshare")) {
-            return false;
-        }
-        try {
-            Path probe = Files.createTempDirectory("mount-probe");
-            try {
-                Process p = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "sh", "-c",
-                        "mount -t tmpfs -o size=4k none \"$0\"", probe.toString())
-                        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-                return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-            } finally {
-                Files.deleteIfExists(probe);
-            }
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
     }
 
     private static void kill(long pid, String signal) {

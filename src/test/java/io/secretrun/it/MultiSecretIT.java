@@ -294,7 +294,7 @@ class MultiSecretIT {
             {"in=DIR/a.yaml.enc,perm=0646", "others may not write"},
             {"in=DIR/a.yaml.enc,perm=rw", "expected octal mode bits"},
             {"in=DIR/a.yaml.enc,mode=pipe", "expected file or fifo"},
-            {"in=DIR/a.yaml.enc,delete-on=never", "expected open, read or close"},
+            {"in=DIR/a.yaml.enc,delete-on=never", "expected open, read, close or exit"},
             {"in=DIR/a.yaml.enc,serve=always", "expected once or app"},
             {"in=DIR/a.yaml.gpgx", "cannot derive out"},
             {"in=DIR/a.yaml.enc,mode=fifo,plaintext-dir=MEM", "plaintext-dir applies to mode=file only"},

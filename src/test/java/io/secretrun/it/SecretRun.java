@@ -300,7 +300,8 @@ public final class SecretRun {
             }
         }
 
-        private String stderrSoFar() {
+        /** What secret-run (and the app) wrote to stderr so far, while it runs. */
+        public String stderrSoFar() {
             synchronized (err) {
                 return err.toString(StandardCharsets.UTF_8);
             }

@@ -192,9 +192,10 @@ class ServeAppIT {
     // ---- mode=fifo,serve=app ----
 
     /**
-     * The app's shell reads the FIFO five times (a new cat each time), a grandchild reads it, then it waits while the
-     * test's own cat (not the app's) opens it: that one gets 0 bytes and is named in a WARN; the app reads it once
-     * more afterwards. At the app's exit the FIFO is gone.
+     * The app's shell reads the FIFO five times (a new cat each time), a grandchild reads it, an orphan of the app
+     * (re-parented to secret-run, the subreaper) reads it, then the app waits while the test's own cat (not the
+     * app's) opens it: that one gets 0 bytes and is named in a WARN; the app reads it once more afterwards. At the
+     * app's exit the FIFO is gone.
      */
     @ParameterizedTest
     @EnumSource(As.class)
@@ -205,6 +206,8 @@ class ServeAppIT {
                 f="$1"; d="$2"
                 i=1; while [ $i -le 5 ]; do cat "$f" > "$d/read.$i"; sleep 0.1; i=$((i+1)); done
                 sh -c 'sh -c '\\''cat "$1" > "$2/read.grandchild"'\\'' x "$1" "$2"; true' x "$f" "$d"
+                sh -c '(sleep 0.2; cat "$1" > "$2/read.orphan.tmp"; mv "$2/read.orphan.tmp" "$2/read.orphan") &' x "$f" "$d"
+                while [ ! -e "$d/read.orphan" ]; do sleep 0.05; done
                 touch "$d/ready"
                 while [ ! -e "$d/go" ]; do sleep 0.05; done
                 cat "$f" > "$d/read.after"
@@ -219,15 +222,15 @@ class ServeAppIT {
             SecretRun.Result result = running.await().assertExit(0);
 
             for (String read : List.of("read.1", "read.2", "read.3", "read.4", "read.5", "read.grandchild",
-                    "read.after")) {
+                    "read.orphan", "read.after")) {
                 assertArrayEquals(plaintext, read(dir.resolve(read)), () -> read + ": the whole content; "
                         + result.stderr());
             }
             String stderr = result.stderr();
             assertLine(stderr, "WARN", "refused a.yaml (FIFO) to pid " + foreign.pid() + " uid " + uid(as) + " (cat)");
-            assertEquals(7, count(stderr, "served a.yaml to pid"), stderr);
+            assertEquals(8, count(stderr, "served a.yaml to pid"), stderr);
             assertLine(stderr, "INFO", "made FIFO " + fifo + " (mode 0600, serves the app's processes while it runs)");
-            assertLine(stderr, "INFO", "a.yaml (FIFO, serve=app) removed: served 7 times, refused 1 time");
+            assertLine(stderr, "INFO", "a.yaml (FIFO, serve=app) removed: served 8 times, refused 1 time");
         }
         assertFalse(existsNoFollow(fifo), "no pipe remains");
     }

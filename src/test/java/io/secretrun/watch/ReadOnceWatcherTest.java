@@ -113,6 +113,7 @@ class ReadOnceWatcherTest {
             case OPEN -> Reason.OPENED;
             case READ -> Reason.READ;
             case CLOSE -> Reason.CLOSED;
+            case EXIT -> throw new IllegalArgumentException("no read deletes in delete-on=exit");
         };
     }
 
@@ -132,14 +133,14 @@ class ReadOnceWatcherTest {
     }
 
     @ParameterizedTest
-    @EnumSource(DeleteOn.class)
+    @EnumSource(value = DeleteOn.class, mode = EnumSource.Mode.EXCLUDE, names = "EXIT")
     void cat(DeleteOn mode) throws Exception {
         ReadOnceWatcher w = arm(mode);
         assertReadOnce(w, run("cat", secret.toString()), expectedReason(mode));
     }
 
     @ParameterizedTest
-    @EnumSource(DeleteOn.class)
+    @EnumSource(value = DeleteOn.class, mode = EnumSource.Mode.EXCLUDE, names = "EXIT")
     void shellRead(DeleteOn mode) throws Exception {
         ReadOnceWatcher w = arm(mode);
         String out = run("sh", "-c", "while IFS= read -r line; do printf '%s\\n' \"$line\"; done < \"$1\"", "sh",
@@ -148,7 +149,7 @@ class ReadOnceWatcherTest {
     }
 
     @ParameterizedTest
-    @EnumSource(DeleteOn.class)
+    @EnumSource(value = DeleteOn.class, mode = EnumSource.Mode.EXCLUDE, names = "EXIT")
     void shellSource(DeleteOn mode) throws Exception {
         Files.writeString(secret, "SECRET_VALUE='s3cr3t'\n");
         ReadOnceWatcher w = arm(mode);
@@ -161,7 +162,7 @@ class ReadOnceWatcherTest {
     }
 
     @ParameterizedTest
-    @EnumSource(DeleteOn.class)
+    @EnumSource(value = DeleteOn.class, mode = EnumSource.Mode.EXCLUDE, names = "EXIT")
     void python(DeleteOn mode) throws Exception {
         ReadOnceWatcher w = arm(mode);
         String out = run("python3", "-c",
@@ -170,7 +171,7 @@ class ReadOnceWatcherTest {
     }
 
     @ParameterizedTest
-    @EnumSource(DeleteOn.class)
+    @EnumSource(value = DeleteOn.class, mode = EnumSource.Mode.EXCLUDE, names = "EXIT")
     void javaProgram(DeleteOn mode) throws Exception {
         ReadOnceWatcher w = arm(mode);
         assertReadOnce(w, output(TestJava.start(JavaReaderMain.class, "read", secret.toString())),
@@ -186,7 +187,7 @@ class ReadOnceWatcherTest {
             """;
 
     @ParameterizedTest
-    @EnumSource(DeleteOn.class)
+    @EnumSource(value = DeleteOn.class, mode = EnumSource.Mode.EXCLUDE, names = "EXIT")
     void pythonMmap(DeleteOn mode) throws Exception {
         ReadOnceWatcher w = arm(mode);
         String out = run("python3", "-c", PY_MMAP, secret.toString());
@@ -195,7 +196,7 @@ class ReadOnceWatcherTest {
     }
 
     @ParameterizedTest
-    @EnumSource(DeleteOn.class)
+    @EnumSource(value = DeleteOn.class, mode = EnumSource.Mode.EXCLUDE, names = "EXIT")
     void javaMmap(DeleteOn mode) throws Exception {
         ReadOnceWatcher w = arm(mode);
         String out = output(TestJava.start(JavaReaderMain.class, "map", secret.toString()));
@@ -203,7 +204,7 @@ class ReadOnceWatcherTest {
     }
 
     @ParameterizedTest
-    @EnumSource(DeleteOn.class)
+    @EnumSource(value = DeleteOn.class, mode = EnumSource.Mode.EXCLUDE, names = "EXIT")
     void statAndListDoNotTrigger(DeleteOn mode) throws Exception {
         ReadOnceWatcher w = arm(mode);
         run("stat", secret.toString());
@@ -525,8 +526,64 @@ class ReadOnceWatcherTest {
         assertEquals("1500 ms", ReadOnceWatcher.human(Duration.ofMillis(1500)));
     }
 
+    /**
+     * delete-on=exit: readers (any number, of any kind) leave the file in place, the read timeout does not apply,
+     * and only the app's exit removes it, with an INFO line (the kept file is the normal case, not a warning).
+     */
+    @Test
+    void untilExitKeepsTheFileThroughReadsAndTheTimeoutUntilTheAppExits() throws Exception {
+        ReadOnceWatcher w = arm(DeleteOn.EXIT, Duration.ofMillis(200));
+        for (int i = 0; i < 3; i++) {
+            assertEquals(CONTENT, run("cat", secret.toString()));
+        }
+        assertEquals(CONTENT, run("python3", "-c", PY_MMAP, secret.toString()));
+        // past the 200 ms read timeout, which would have deleted it in any other mode
+        assertThrows(TimeoutException.class, () -> w.await(Duration.ofMillis(600)));
+        assertTrue(Files.exists(secret), "kept while the app runs");
+        Outcome o = w.deleteNow(Reason.CHILD_EXITED);
+        assertEquals(Reason.CHILD_EXITED, o.reason());
+        assertTrue(o.deleted());
+        assertFalse(Files.exists(secret, LinkOption.NOFOLLOW_LINKS));
+        ILoggingEvent line = logs.list.getLast();
+        assertEquals(Level.INFO, line.getLevel());
+        assertEquals("the app exited: secrets.yaml kept until now (delete-on=exit); deleted",
+                line.getFormattedMessage());
+    }
+
+    /** delete-on=exit keeps the identity protections: a second hard link is still a tampering. */
+    @Test
+    void untilExitStillReportsASecondHardLink() throws Exception {
+        List<String> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ReadOnceWatcher w = ReadOnceWatcher.arm(secret, "app.yaml", null, devIno(secret), 1, DeleteOn.EXIT,
+                Duration.ZERO, () -> { }, told::add);
+        watchers.add(w);
+        assertEquals(CONTENT, run("cat", secret.toString()));
+        Path stolen = Files.createLink(dir.resolve("stolen"), secret);
+        Outcome o = w.await(WAIT);
+        assertEquals(Reason.TAMPERED, o.reason(), o.toString());
+        assertFalse(Files.exists(secret, LinkOption.NOFOLLOW_LINKS));
+        assertTrue(Files.exists(stolen));
+        w.thread().join(5000);
+        assertEquals(List.of("app.yaml got a second hard link while the app ran"), told);
+    }
+
+    /** A file that replaced ours while the app ran is not ours: the exit leaves it alone. */
+    @Test
+    void untilExitLeavesAReplacementAlone() throws Exception {
+        ReadOnceWatcher w = arm(DeleteOn.EXIT);
+        Path other = Files.writeString(dir.resolve("other"), "not ours");
+        Files.move(other, secret, StandardCopyOption.REPLACE_EXISTING);
+        Outcome o = w.await(WAIT); // the rename over ours removed our file: the watcher sees it at once
+        assertEquals(Reason.GONE_ALREADY, o.reason(), o.toString());
+        assertSame(o, w.deleteNow(Reason.CHILD_EXITED));
+        assertEquals("not ours", Files.readString(secret));
+    }
+
     @Test
     void deleteOnParses() {
+        assertEquals(DeleteOn.EXIT, DeleteOn.parse("exit"));
+        assertEquals("deleted on first open", DeleteOn.OPEN.effect());
+        assertEquals("kept until the app exits", DeleteOn.EXIT.effect());
         assertEquals(DeleteOn.READ, DeleteOn.parse(" Read "));
         assertEquals("close", DeleteOn.CLOSE.toString());
         assertThrows(IllegalArgumentException.class, () -> DeleteOn.parse("write"));
