@@ -17,7 +17,6 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,7 +45,6 @@ public final class AppFifoServer {
     private static final Logger LOG = LoggerFactory.getLogger(AppFifoServer.class);
     /** The most descriptors one scan stats: far above a container's, bounded whatever /proc holds. */
     static final int MAX_DESCRIPTORS = 65_536;
-    private static final int S_IFIFO = 0010000;
     /** Waiting for a reader: every 5 ms for a second after the start or the last open, then every 50 ms. */
     private static final long RETRY_MILLIS = 5;
     private static final long IDLE_RETRY_MILLIS = 50;
@@ -59,16 +57,15 @@ public final class AppFifoServer {
     /** A reader's open completes when ours does, its descriptor appears in /proc a moment later: look again. */
     private static final int SEE_OPENER_TRIES = 50;
     private static final long HELD_WARN_NANOS = 5_000_000_000L;
-    private static final int AT_EMPTY_PATH = 0x1000;
 
     private final Path path;
     private final String name;
     private final SecretMemory content;
     private final FileHolders.FileId id;
+    private final FifoNode node;
     private final int ownerUid;
     private final int self = (int) ProcessHandle.current().pid();
     private final AtomicReference<Reason> stop = new AtomicReference<>();
-    private final AtomicBoolean unlinked = new AtomicBoolean();
     private final Thread thread;
     private volatile boolean started;
     private volatile int served;
@@ -79,6 +76,7 @@ public final class AppFifoServer {
         this.name = path.getFileName().toString();
         this.content = content;
         this.id = new FileHolders.FileId(devIno[0], devIno[1]);
+        this.node = new FifoNode(path, devIno);
         this.ownerUid = ownerUid;
         this.thread = Thread.ofPlatform().name(THREAD_NAME).daemon(true).unstarted(this::run);
     }
@@ -122,7 +120,7 @@ public final class AppFifoServer {
                 LOG.warn("the FIFO server for {} did not stop within {} ms", name, JOIN_MILLIS);
             }
         }
-        boolean removed = unlinkIfOurs();
+        boolean removed = node.unlinkIfOurs();
         if (first) {
             LOG.info("{} (FIFO, serve=app) {}: served {} time{}, refused {} time{}", name,
                     removed ? "removed" : "gone", served, served == 1 ? "" : "s", refused, refused == 1 ? "" : "s");
@@ -137,7 +135,7 @@ public final class AppFifoServer {
                     return;
                 }
                 try {
-                    if (!isOurFifo(fd)) {
+                    if (!node.isOpenedBy(fd)) {
                         LOG.error("{} is no longer our FIFO; nothing written, no longer served", name);
                         return;
                     }
@@ -155,7 +153,7 @@ public final class AppFifoServer {
             }
         } finally {
             if (stop.get() == null) {
-                unlinkIfOurs();
+                node.unlinkIfOurs();
             }
         }
     }
@@ -172,12 +170,12 @@ public final class AppFifoServer {
             }
             if (-fd == Errno.ENOENT) {
                 LOG.warn("{} (FIFO) was removed by someone else; no longer served", name);
-                unlinked.set(true);
+                node.markGone();
                 return -1;
             }
             if (-fd != Errno.ENXIO && -fd != Errno.EINTR) {
                 LOG.error("cannot open FIFO {} for writing: {}; removing it", name, Errno.describe(-fd));
-                unlinkIfOurs();
+                node.unlinkIfOurs();
                 return -1;
             }
             // an idle app costs ~20 open(2) calls a second, not 200; a reload's first read waits up to 50 ms more
@@ -316,41 +314,6 @@ public final class AppFifoServer {
             }
         }
         return offset;
-    }
-
-    private boolean isOurFifo(int fd) {
-        try (Arena local = Arena.ofConfined()) {
-            MemorySegment buf = Libc.statxBuffer(local);
-            int err = Libc.statxOrErrno(fd, local.allocate(1), AT_EMPTY_PATH, Libc.STATX_TYPE | Libc.STATX_INO, buf);
-            return err == 0 && (Libc.statxMode(buf) & Libc.S_IFMT) == S_IFIFO
-                    && Libc.statxIno(buf) == id.ino() && Libc.statxDev(buf) == id.dev();
-        }
-    }
-
-    /** Unlinks the path once, if it still names our FIFO. */
-    private boolean unlinkIfOurs() {
-        if (unlinked.get()) {
-            return false;
-        }
-        try {
-            long[] modeDevIno = FifoServer.statx(path);
-            if (modeDevIno == null) {
-                unlinked.set(true);
-                return false;
-            }
-            if (modeDevIno[1] != id.dev() || modeDevIno[2] != id.ino()) {
-                unlinked.set(true);
-                LOG.warn("{} was replaced by someone else; left as it is", name);
-                return false;
-            }
-        } catch (IOException | RuntimeException e) {
-            // fail closed: remove it anyway
-        }
-        if (!unlinked.compareAndSet(false, true)) {
-            return false;
-        }
-        FifoServer.removeQuietly(path);
-        return true;
     }
 
     private static void closeQuietly(int fd) {

@@ -47,17 +47,14 @@ public final class FifoServer {
     private static final long RETRY_MILLIS = 5;
     private static final int POLL_MILLIS = 50;
     private static final long JOIN_MILLIS = 2_000;
-    private static final int AT_EMPTY_PATH = 0x1000;
 
     private final Path path;
     private final String name;
     private final Duration readTimeout;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment content;
-    private final long dev;
-    private final long ino;
+    private final FifoNode node;
     private final AtomicReference<Reason> stop = new AtomicReference<>();
-    private final AtomicBoolean unlinked = new AtomicBoolean();
     private final AtomicBoolean wiped = new AtomicBoolean();
     private final Thread thread;
     private volatile boolean started;
@@ -68,8 +65,7 @@ public final class FifoServer {
         this.readTimeout = readTimeout;
         this.content = arena.allocate(Math.max(1, plaintext.length())).asSlice(0, plaintext.length());
         MemorySegment.copy(plaintext.array(), 0, content, ValueLayout.JAVA_BYTE, 0, plaintext.length());
-        this.dev = devIno[0];
-        this.ino = devIno[1];
+        this.node = new FifoNode(path, devIno);
         this.thread = Thread.ofPlatform().name(THREAD_NAME).daemon(true).unstarted(this::run);
     }
 
@@ -193,7 +189,7 @@ public final class FifoServer {
                 LOG.warn("the FIFO writer for {} did not stop within {} ms", name, JOIN_MILLIS);
             }
         }
-        boolean removed = unlinkIfOurs();
+        boolean removed = node.unlinkIfOurs();
         if (!started) {
             wipe();
         }
@@ -227,21 +223,21 @@ public final class FifoServer {
                 }
                 if (-fd != Errno.ENXIO && -fd != Errno.EINTR) {
                     LOG.error("cannot open FIFO {} for writing: {}; removing it", name, Errno.describe(-fd));
-                    unlinkIfOurs();
+                    node.unlinkIfOurs();
                     return;
                 }
                 if (System.nanoTime() > deadline && stop.compareAndSet(null, Reason.TIMED_OUT)) {
-                    unlinkIfOurs();
+                    node.unlinkIfOurs();
                     LOG.warn("{} (FIFO) removed unread: {}", name, describe(Reason.TIMED_OUT));
                     return;
                 }
                 Thread.sleep(RETRY_MILLIS);
             }
-            if (!isOurFifo(fd)) {
+            if (!node.isOpenedBy(fd)) {
                 LOG.error("{} is no longer our FIFO; nothing written", name);
                 return;
             }
-            unlinkIfOurs(); // before writing anything: a second reader finds nothing
+            node.unlinkIfOurs(); // before writing anything: a second reader finds nothing
             long millis = (System.nanoTime() - startNanos) / 1_000_000;
             long written = write(fd);
             if (written == content.byteSize()) {
@@ -252,9 +248,9 @@ public final class FifoServer {
                         stop.get() == null ? "the reader closed early" : describe(stop.get()));
             }
         } catch (InterruptedException e) {
-            unlinkIfOurs();
+            node.unlinkIfOurs();
         } catch (RuntimeException | Error e) {
-            unlinkIfOurs();
+            node.unlinkIfOurs();
             LOG.error("the FIFO writer for {} failed: {}; FIFO removed", name, e.toString());
         } finally {
             if (fd >= 0) {
@@ -285,42 +281,6 @@ public final class FifoServer {
             }
         }
         return offset;
-    }
-
-    /** Whether {@code fd} is the FIFO we made (same device and inode). */
-    private boolean isOurFifo(int fd) {
-        try (Arena local = Arena.ofConfined()) {
-            MemorySegment buf = Libc.statxBuffer(local);
-            int err = Libc.statxOrErrno(fd, local.allocate(1), AT_EMPTY_PATH, Libc.STATX_TYPE | Libc.STATX_INO, buf);
-            return err == 0 && (Libc.statxMode(buf) & Libc.S_IFMT) == S_IFIFO
-                    && Libc.statxIno(buf) == ino && Libc.statxDev(buf) == dev;
-        }
-    }
-
-    /** Unlinks the path once, if it still names our FIFO. */
-    private boolean unlinkIfOurs() {
-        if (unlinked.get()) {
-            return false;
-        }
-        try {
-            long[] modeDevIno = statx(path);
-            if (modeDevIno == null) {
-                unlinked.set(true);
-                return false;
-            }
-            if (modeDevIno[1] != dev || modeDevIno[2] != ino) {
-                unlinked.set(true);
-                LOG.warn("{} was replaced by someone else; left as it is", name);
-                return false;
-            }
-        } catch (IOException | RuntimeException e) {
-            // fail closed: remove it anyway
-        }
-        if (!unlinked.compareAndSet(false, true)) {
-            return false;
-        }
-        removeQuietly(path);
-        return true;
     }
 
     /** {mode, dev, ino} of {@code path} (not following a symlink), as statx(2) reports them; null if absent. */
