@@ -1,6 +1,9 @@
 package io.secretrun.watch;
 
+import io.secretrun.linux.Errno;
+import io.secretrun.linux.ErrnoException;
 import io.secretrun.linux.Libc;
+import io.secretrun.place.PlaintextFile;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -53,7 +56,7 @@ final class FifoNode {
             return false;
         }
         try {
-            long[] modeDevIno = FifoServer.statx(path);
+            long[] modeDevIno = statx(path);
             if (modeDevIno == null) {
                 unlinked.set(true);
                 return false;
@@ -69,7 +72,23 @@ final class FifoNode {
         if (!unlinked.compareAndSet(false, true)) {
             return false;
         }
-        FifoServer.removeQuietly(path);
+        PlaintextFile.removeQuietly(path);
         return true;
+    }
+
+    /** {mode, dev, ino} of {@code path} (not following a symlink), as statx(2) reports them; null if absent. */
+    static long[] statx(Path path) throws IOException {
+        try (Arena local = Arena.ofConfined()) {
+            MemorySegment buf = Libc.statxBuffer(local);
+            int err = Libc.statxOrErrno(Libc.AT_FDCWD, Libc.cPath(local, path), Libc.AT_SYMLINK_NOFOLLOW,
+                    Libc.STATX_TYPE | Libc.STATX_INO, buf);
+            if (err == Errno.ENOENT) {
+                return null;
+            }
+            if (err != 0) {
+                throw new ErrnoException("statx", path.toString(), err);
+            }
+            return new long[] {Libc.statxMode(buf), Libc.statxDev(buf), Libc.statxIno(buf)};
+        }
     }
 }

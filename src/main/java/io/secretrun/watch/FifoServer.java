@@ -151,14 +151,14 @@ public final class FifoServer {
             } finally {
                 Libc.close(fd);
             }
-            long[] modeDevIno = statx(path);
+            long[] modeDevIno = FifoNode.statx(path);
             if ((st[0] & Libc.S_IFMT) != S_IFIFO || modeDevIno == null || modeDevIno[1] != st[1]
                     || modeDevIno[2] != st[2]) {
                 throw new IOException("it was replaced meanwhile");
             }
             return new long[] {st[1], st[2]};
         } catch (IOException | RuntimeException e) {
-            removeQuietly(path);
+            PlaintextFile.removeQuietly(path);
             throw SecretRunException.cantCreate("cannot create FIFO " + target + ": " + e.getMessage());
         }
     }
@@ -283,31 +283,11 @@ public final class FifoServer {
         return offset;
     }
 
-    /** {mode, dev, ino} of {@code path} (not following a symlink), as statx(2) reports them; null if absent. */
-    static long[] statx(Path path) throws IOException {
-        try (Arena local = Arena.ofConfined()) {
-            MemorySegment buf = Libc.statxBuffer(local);
-            int err = Libc.statxOrErrno(Libc.AT_FDCWD, Libc.cPath(local, path), Libc.AT_SYMLINK_NOFOLLOW,
-                    Libc.STATX_TYPE | Libc.STATX_INO, buf);
-            if (err == Errno.ENOENT) {
-                return null;
-            }
-            if (err != 0) {
-                throw new ErrnoException("statx", path.toString(), err);
-            }
-            return new long[] {Libc.statxMode(buf), Libc.statxDev(buf), Libc.statxIno(buf)};
-        }
-    }
-
     private void wipe() {
         if (wiped.compareAndSet(false, true)) {
             content.fill((byte) 0);
             arena.close();
         }
-    }
-
-    static void removeQuietly(Path path) {
-        PlaintextFile.removeQuietly(path);
     }
 
     private String describe(Reason reason) {
