@@ -3,9 +3,9 @@ package io.secretrun.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.secretrun.testing.Dirs;
 import io.secretrun.testing.Storage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -36,8 +36,8 @@ class CheckIT {
 
     @AfterEach
     void cleanUp() {
-        PlaintextPlacementIT.deleteTree(disk);
-        PlaintextPlacementIT.deleteTree(memory);
+        Dirs.deleteTree(disk);
+        Dirs.deleteTree(memory);
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.secretrun.testing.Dirs;
 import io.secretrun.testing.Storage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +35,7 @@ class DaemonizingAppIT {
 
     @AfterEach
     void cleanUp() {
-        PlaintextPlacementIT.deleteTree(dir);
+        Dirs.deleteTree(dir);
     }
 
     @Test

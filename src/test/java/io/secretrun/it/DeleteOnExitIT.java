@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.secretrun.testing.Dirs;
 import io.secretrun.testing.Storage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -36,7 +37,7 @@ class DeleteOnExitIT {
 
     @AfterEach
     void cleanUp() {
-        PlaintextPlacementIT.deleteTree(dir);
+        Dirs.deleteTree(dir);
     }
 
     /** Everything in the test's directory to uid 1000, which runs secret-run and the app. */

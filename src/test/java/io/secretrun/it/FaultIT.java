@@ -13,13 +13,11 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -29,6 +27,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import io.secretrun.error.ExitCode;
 import io.secretrun.testing.Ci;
+import io.secretrun.testing.Dirs;
 
 /**
  * Faults from outside: the child killed, secret-run stopped while it decrypts, the target directory removed, a
@@ -139,7 +138,7 @@ class FaultIT {
         try (SecretRun.Running running = s.secretRun.start(s.launch(
                 sh("touch \"$1\"; while [ -d \"$0\" ]; do sleep 0.05; done; exit 5", config, started)))) {
             running.awaitFile(started);
-            deleteTree(config);
+            Dirs.deleteTree(config);
             SecretRun.Result result = running.await().assertExit(5);
             assertFalse(result.stderr().contains("\tat "), result.stderr());
             assertFalse(result.stderr().contains(" ERROR "), () -> "the app's status, no error:\n" + result.stderr());
@@ -161,7 +160,7 @@ class FaultIT {
         try (SecretRun.Running running = s.secretRun.start(s.launch(
                 sh("while [ -d \"$0\" ]; do sleep 0.05; done; exit 5", config)))) {
             running.awaitFile(s.target);
-            deleteTree(config);
+            Dirs.deleteTree(config);
             SecretRun.Result result = running.await();
             if (result.exitCode() != 5) {
                 result.assertExit(ExitCode.CANT_CREATE.code()).assertOneCleanErrorLine();
@@ -246,14 +245,6 @@ class FaultIT {
     private static Path mkdirs(Path path) {
         try {
             return Files.createDirectories(path);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void deleteTree(Path root) {
-        try (Stream<Path> files = Files.walk(root)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

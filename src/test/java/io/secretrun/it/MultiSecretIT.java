@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.secretrun.linux.ProcessCalls;
 import io.secretrun.testing.Ci;
+import io.secretrun.testing.Dirs;
 import io.secretrun.testing.OtherUserInstall;
 import io.secretrun.testing.Storage;
 import java.io.IOException;
@@ -19,9 +20,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -66,7 +65,7 @@ class MultiSecretIT {
     @AfterEach
     void cleanUp() {
         for (Path d : List.of(dir, memory)) {
-            deleteTree(d);
+            Dirs.deleteTree(d);
         }
         if (install != null) {
             install.close();
@@ -104,36 +103,14 @@ class MultiSecretIT {
     /** A launch as {@code as}: the dirs are given to uid 1000 when it runs secret-run. */
     private SecretRun.Invocation launch(As as, SecretRun.Invocation invocation) {
         if (as == As.USER_1000) {
-            chownTree(dir);
-            chownTree(memory);
+            Dirs.chownTree(dir, 1000, 1000);
+            Dirs.chownTree(memory, 1000, 1000);
             List<String> program = new ArrayList<>(List.of("setpriv", "--reuid", "1000", "--regid", "1000",
                     "--clear-groups"));
             program.addAll(install().javaCommand());
             invocation.program(program.toArray(String[]::new));
         }
         return invocation;
-    }
-
-    private static void chownTree(Path root) {
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path p : paths.toList()) {
-                Files.setAttribute(p, "unix:uid", 1000, java.nio.file.LinkOption.NOFOLLOW_LINKS);
-                Files.setAttribute(p, "unix:gid", 1000, java.nio.file.LinkOption.NOFOLLOW_LINKS);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void deleteTree(Path root) {
-        if (root == null || !Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     /** Runs secret-run as {@code as} with a fresh passphrase file, {@code options}, then {@code -- command}. */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.secretrun.linux.ProcessCalls;
 import io.secretrun.testing.Ci;
+import io.secretrun.testing.Dirs;
 import io.secretrun.testing.Storage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -51,8 +52,8 @@ class NginxReloadIT {
 
     @AfterEach
     void cleanUp() throws IOException {
-        RealServer.deleteTree(dir);
-        RealServer.deleteTree(shared);
+        Dirs.deleteTree(dir);
+        Dirs.deleteTree(shared);
     }
 
     /** One nginx site: its files in {@link #dir}, its key encrypted, its passphrase in a file. */

@@ -8,20 +8,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.secretrun.testing.Dirs;
 import io.secretrun.testing.Storage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Where the plaintext goes: the warning (or, with --require-tmpfs, the refusal) for storage that is not in memory,
@@ -53,7 +51,7 @@ class PlaintextPlacementIT {
     @AfterEach
     void cleanUp() {
         for (Path dir : new Path[] {disk, memory, out}) {
-            deleteTree(dir);
+            Dirs.deleteTree(dir);
         }
     }
 
@@ -194,22 +192,5 @@ class PlaintextPlacementIT {
     private String read(String name) throws IOException {
         Path file = out.resolve(name);
         return Files.exists(file) ? Files.readString(file, StandardCharsets.UTF_8).trim() : "";
-    }
-
-    static void deleteTree(Path dir) {
-        if (dir == null || !Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(dir)) {
-            all.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException ignored) {
-                    // best effort
-                }
-            });
-        } catch (IOException ignored) {
-            // best effort
-        }
     }
 }

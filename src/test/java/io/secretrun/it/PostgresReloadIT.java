@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.secretrun.linux.ProcessCalls;
 import io.secretrun.testing.Ci;
+import io.secretrun.testing.Dirs;
 import io.secretrun.testing.Storage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -55,7 +56,7 @@ class PostgresReloadIT {
 
     @AfterEach
     void cleanUp() throws IOException {
-        RealServer.deleteTree(dir);
+        Dirs.deleteTree(dir);
     }
 
     /**

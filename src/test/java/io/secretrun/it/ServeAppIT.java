@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.secretrun.linux.ProcessCalls;
 import io.secretrun.testing.Ci;
+import io.secretrun.testing.Dirs;
 import io.secretrun.testing.OtherUserInstall;
 import io.secretrun.testing.Storage;
 import java.io.IOException;
@@ -19,10 +20,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -61,7 +60,7 @@ class ServeAppIT {
 
     @AfterEach
     void cleanUp() {
-        deleteTree(dir);
+        Dirs.deleteTree(dir);
         if (install != null) {
             install.close();
         }
@@ -110,7 +109,7 @@ class ServeAppIT {
     private SecretRun.Invocation launch(As as, String... wrapper) {
         SecretRun.Invocation invocation = secretRun.with();
         if (as == As.USER_1000) {
-            chownTree(dir);
+            Dirs.chownTree(dir, 1000, 1000);
             install = install != null ? install : OtherUserInstall.of(SecretRun.jar());
             List<String> program = new ArrayList<>(Arrays.asList(wrapper));
             program.addAll(asUser(as));
@@ -128,28 +127,6 @@ class ServeAppIT {
         all.add("--");
         all.addAll(Arrays.asList(command));
         return all.toArray(String[]::new);
-    }
-
-    private static void chownTree(Path root) {
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path p : paths.toList()) {
-                Files.setAttribute(p, "unix:uid", 1000, java.nio.file.LinkOption.NOFOLLOW_LINKS);
-                Files.setAttribute(p, "unix:gid", 1000, java.nio.file.LinkOption.NOFOLLOW_LINKS);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void deleteTree(Path root) {
-        if (root == null || !Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     private static void assertLine(String stderr, String level, String fragment) {
@@ -421,7 +398,7 @@ class ServeAppIT {
         assertFalse(existsNoFollow(dir.resolve("a.yaml")), "FIFO removed at the app's exit");
         assertFalse(existsNoFollow(dir.resolve("b.conf")), "the re-placed file removed at the app's exit");
 
-        deleteTree(dir.resolve("ready"));
+        Dirs.deleteTree(dir.resolve("ready"));
         try (SecretRun.Running running = launch(as).start(args(List.of("--serve", "app",
                 "--secret", "in=" + dir.resolve("a.yaml.enc") + ",mode=fifo",
                 "--secret", "in=" + dir.resolve("b.conf.enc")), "sh", app.toString(), dir.toString()))) {

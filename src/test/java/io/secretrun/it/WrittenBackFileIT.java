@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.secretrun.testing.Ci;
+import io.secretrun.testing.Dirs;
 import io.secretrun.testing.Storage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -37,7 +38,7 @@ class WrittenBackFileIT {
 
     @AfterEach
     void cleanUp() {
-        PlaintextPlacementIT.deleteTree(dir);
+        Dirs.deleteTree(dir);
     }
 
     private static long count(String text, String what) {
