@@ -184,13 +184,11 @@ public final class DeliveredSecret {
         }
         try (SecretBytes content = plaintext) {
             plaintext = null;
-            int uid = spec.owner().map(SecretSpec.Owner::uid).orElse(-1);
-            int gid = spec.owner().map(SecretSpec.Owner::gid).orElse(-1);
             if (fifo()) {
                 if (leftover) {
                     FifoServer.removeLeftover(spec.plaintext());
                 }
-                fifo = FifoServer.create(spec.plaintext(), content, readTimeout, spec.perm(), uid, gid);
+                fifo = FifoServer.create(spec.plaintext(), content, readTimeout, spec.perm(), ownerUid(), ownerGid());
                 LOG.info("made FIFO {} (mode {}{}, serves the content once)", spec.plaintext(), spec.permText(),
                         ownerText());
                 return;
@@ -198,7 +196,7 @@ public final class DeliveredSecret {
             if (leftover) {
                 placement.removeLeftovers();
             }
-            written = placement.write(content, spec.perm(), uid, gid);
+            written = placement.write(content, spec.perm(), ownerUid(), ownerGid());
             placed = true;
         }
         if (placement.linked()) {
@@ -217,13 +215,11 @@ public final class DeliveredSecret {
 
     /** serve=app: the FIFO that serves the app's processes, or the first placement of the file, from the mapping. */
     private void placeFromMemory() throws SecretRunException {
-        int uid = spec.owner().map(SecretSpec.Owner::uid).orElse(-1);
-        int gid = spec.owner().map(SecretSpec.Owner::gid).orElse(-1);
         if (fifo()) {
             if (leftover) {
                 FifoServer.removeLeftover(spec.plaintext());
             }
-            appFifo = AppFifoServer.create(spec.plaintext(), memory, spec.perm(), uid, gid);
+            appFifo = AppFifoServer.create(spec.plaintext(), memory, spec.perm(), ownerUid(), ownerGid());
             LOG.info("made FIFO {} (mode {}{}, serves the app's processes while it runs)", spec.plaintext(),
                     spec.permText(), ownerText());
             return;
@@ -231,11 +227,31 @@ public final class DeliveredSecret {
         if (leftover) {
             placement.removeLeftovers();
         }
-        written = placement.write(memory, spec.perm(), uid, gid);
+        written = placement.write(memory, spec.perm(), ownerUid(), ownerGid());
         placed = true;
         placements = 1;
         LOG.info("wrote {} (mode {}{}, deleted on first {}, placed again on the reload signal)", spec.plaintext(),
                 spec.permText(), ownerText(), spec.deleteOn());
+    }
+
+    /** The plaintext's owner ids for the placement calls; -1: whoever secret-run runs as. */
+    private int ownerUid() {
+        return spec.owner().map(SecretSpec.Owner::uid).orElse(-1);
+    }
+
+    private int ownerGid() {
+        return spec.owner().map(SecretSpec.Owner::gid).orElse(-1);
+    }
+
+    /**
+     * Removes the names of a placement no watcher handles: the file unless the path now names someone else's
+     * (never ours to delete), and the {@code --plaintext-dir} link.
+     */
+    private void discard(WrittenFile file) {
+        if (file != null && file.check() != WrittenFile.Check.REPLACED) {
+            PlaintextFile.removeQuietly(placement.file());
+        }
+        placement.removeLink();
     }
 
     private String ownerText() {
@@ -326,15 +342,13 @@ public final class DeliveredSecret {
             LOG.info("{} not read since it was placed; left as it is for the reload", spec.plaintext());
             return;
         }
-        int uid = spec.owner().map(SecretSpec.Owner::uid).orElse(-1);
-        int gid = spec.owner().map(SecretSpec.Owner::gid).orElse(-1);
         if (launchWatchThread != null) {
             // our own file is about to appear there: not one the app wrote back (RecreatedFileWatch)
             launchWatchThread.forgetRecreated(spec.plaintext());
         }
         WrittenFile again = null;
         try {
-            again = placement.write(memory, spec.perm(), uid, gid);
+            again = placement.write(memory, spec.perm(), ownerUid(), ownerGid());
             if (again.check() != WrittenFile.Check.OK) {
                 throw new IOException("it was replaced or linked before it was watched");
             }
@@ -355,10 +369,7 @@ public final class DeliveredSecret {
                 return;
             }
             again.destroy();
-            if (again.check() != WrittenFile.Check.REPLACED) {
-                PlaintextFile.removeQuietly(placement.file());
-            }
-            placement.removeLink();
+            discard(again);
             LOG.warn("could not place {} again for the reload: {}", spec.plaintext(), e.getMessage());
         } finally {
             if (again != null) {
@@ -387,10 +398,7 @@ public final class DeliveredSecret {
             // reported above
         } else if (placed) {
             placed = false;
-            if (written != null && written.check() != WrittenFile.Check.REPLACED) {
-                PlaintextFile.removeQuietly(placement.file());
-            }
-            placement.removeLink();
+            discard(written);
             if (written != null) {
                 written.close();
             }
