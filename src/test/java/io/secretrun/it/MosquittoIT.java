@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.secretrun.linux.ProcessCalls;
 import io.secretrun.testing.Ci;
+import io.secretrun.testing.Dirs;
 import io.secretrun.testing.Storage;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -17,10 +18,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -52,10 +51,17 @@ class MosquittoIT {
     }
 
     @AfterEach
-    void cleanUp() throws IOException {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+    void cleanUp() {
+        Dirs.deleteTree(dir);
+    }
+
+    /** passwd.enc: mosquitto's password file for alice with {@code password}, encrypted; no plaintext left. */
+    private void encryptPasswordFile(String password, String passphrase) throws Exception {
+        Path passwd = dir.resolve("passwd.plain");
+        assertEquals(0, new ProcessBuilder("mosquitto_passwd", "-b", "-c", passwd.toString(), "alice", password)
+                .redirectErrorStream(true).start().waitFor());
+        gpg.encrypt(Files.readAllBytes(passwd), passphrase, dir.resolve("passwd.enc"));
+        Files.delete(passwd);
     }
 
     @Test
@@ -64,11 +70,7 @@ class MosquittoIT {
         String password = "mqtt-" + Scenario.token();
         int port = freePort();
 
-        Path passwd = dir.resolve("passwd.plain");
-        assertEquals(0, new ProcessBuilder("mosquitto_passwd", "-b", "-c", passwd.toString(), "alice", password)
-                .redirectErrorStream(true).start().waitFor());
-        gpg.encrypt(Files.readAllBytes(passwd), passphrase, dir.resolve("passwd.enc"));
-        Files.delete(passwd);
+        encryptPasswordFile(password, passphrase);
         String config = "listener " + port + " 127.0.0.1\nallow_anonymous false\npassword_file "
                 + dir.resolve("passwd") + "\nuser mosquitto\npersistence false\nlog_dest stderr\n";
         gpg.encrypt(config.getBytes(StandardCharsets.UTF_8), passphrase, dir.resolve("mosquitto.conf.enc"));
@@ -110,11 +112,7 @@ class MosquittoIT {
         String password = "mqtt-" + Scenario.token();
         int port = freePort();
 
-        Path passwd = dir.resolve("passwd.plain");
-        assertEquals(0, new ProcessBuilder("mosquitto_passwd", "-b", "-c", passwd.toString(), "alice", password)
-                .redirectErrorStream(true).start().waitFor());
-        gpg.encrypt(Files.readAllBytes(passwd), passphrase, dir.resolve("passwd.enc"));
-        Files.delete(passwd);
+        encryptPasswordFile(password, passphrase);
         // mosquitto opens its log file after dropping to its user: one it may write, to see its reloads
         Path log = Files.createFile(dir.resolve("mosquitto.log"));
         RealServer.chown(log, "mosquitto");
